@@ -1,0 +1,318 @@
+"""O2C Portal settings: one file, every value from the environment.
+
+With no environment at all this is the demo: an SQLite file, DEBUG on, the sandbox peers mounted.
+Production sets DATABASE_URL, SECRET_KEY, DEBUG=0, ALLOWED_HOSTS and the peer blocks below
+(the README lists every name).
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# The development key: the `o2c.E001` system check refuses it whenever DEBUG is off.
+DEVELOPMENT_SECRET_KEY = "django-insecure-o2c-portal-development-key-do-not-deploy"  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+DEBUG = env_bool("DEBUG", True)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+PORT = env_int("PORT", 8000)
+# Where this portal is reached, for links in alerts and for the sandbox peers' callbacks.
+O2C_PUBLIC_URL = os.environ.get("O2C_PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+
+# The sandbox: local stand-ins for every peer, mounted under /sandbox/ (demo and tests only).
+O2C_SANDBOX = env_bool("O2C_SANDBOX", DEBUG)
+# TOTP is required for the Finance and Admin groups; the demo turns it off so seeded users sign in at once.
+O2C_REQUIRE_MFA = env_bool("O2C_REQUIRE_MFA", True)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_q",
+    "import_export",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "o2c_portal",
+    "apps.accounts",
+    "apps.audit",
+    "apps.sync",
+    "apps.ops",
+]
+if O2C_SANDBOX:
+    INSTALLED_APPS.append("apps.sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "apps.accounts.middleware.RequireMFAMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "o2c_portal.urls"
+WSGI_APPLICATION = "o2c_portal.wsgi.application"
+ASGI_APPLICATION = "o2c_portal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "o2c_portal.navigation.navigation",
+            ],
+        },
+    },
+]
+
+# Database: no DATABASE_URL → an SQLite file for the demo; postgres://… → PostgreSQL through psycopg 3.
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{BASE_DIR / 'demo.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the django-q2 workers share the file: WAL, a busy timeout and
+    # BEGIN IMMEDIATE keep concurrent writers from failing with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+
+# allauth: email + password, no public sign-up (the adapter closes it), TOTP MFA.
+ACCOUNT_ADAPTER = "apps.accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "O2C Portal"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+)
+
+# Content Security Policy: no inline script without the per-request nonce; htmx is served from static/.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@example.com")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "django-q": {"level": os.environ.get("Q_LOG_LEVEL", "WARNING")},
+    },
+}
+
+# django-q2 on the ORM broker (the same database; no Redis needed). `retry` must exceed `timeout`.
+Q_CLUSTER = {
+    "name": "o2c",
+    "orm": "default",
+    "workers": env_int("Q_WORKERS", 4),
+    "timeout": env_int("Q_TIMEOUT", 90),
+    "retry": env_int("Q_RETRY", 120),
+    "max_attempts": 3,
+    "poll": 0.5,
+    "catch_up": False,
+    "save_limit": 500,
+    "ack_failures": True,
+    "label": "Tasks",
+}
+
+# --- The sync plumbing (apps/sync) ---------------------------------------------------------------
+SYNC = {
+    # Raw bodies above this size are refused with 413 before anything is stored.
+    "WEBHOOK_MAX_BYTES": env_int("SYNC_WEBHOOK_MAX_BYTES", 1_048_576),
+    # An outbox message becomes `dead` after this many failed attempts.
+    "MAX_ATTEMPTS": env_int("SYNC_MAX_ATTEMPTS", 8),
+    "BACKOFF_BASE_SECONDS": env_float("SYNC_BACKOFF_BASE_SECONDS", 2.0),
+    "BACKOFF_MAX_SECONDS": env_float("SYNC_BACKOFF_MAX_SECONDS", 3600.0),
+    # A pump holds its peer's lease this long; a worker that dies frees the peer when it expires.
+    "LEASE_SECONDS": env_int("SYNC_LEASE_SECONDS", 120),
+    # A message claimed but not settled within this time is claimed again (same idempotency key).
+    "CLAIM_SECONDS": env_int("SYNC_CLAIM_SECONDS", 300),
+    # How long one scheduled pump run keeps draining before it hands back to the scheduler.
+    "PUMP_RUN_SECONDS": env_float("SYNC_PUMP_RUN_SECONDS", 50.0),
+}
+
+# Per-peer rate budgets (token buckets shared by every worker through the database).
+# capacity = burst size; refill = tokens per second. Defaults sit below each peer's documented limit.
+RATE_BUDGETS = {
+    "shopify": {
+        "capacity": env_float("SHOPIFY_BUDGET_CAPACITY", 40),
+        "refill": env_float("SHOPIFY_BUDGET_REFILL", 2.0),
+    },
+    "shipbob": {
+        # 150 requests/min sliding window; headroom keeps us just under it.
+        "capacity": env_float("SHIPBOB_BUDGET_CAPACITY", 10),
+        "refill": env_float("SHIPBOB_BUDGET_REFILL", 150 * 0.97 / 60),
+    },
+    "xero": {
+        # 60 calls/min per organisation.
+        "capacity": env_float("XERO_BUDGET_CAPACITY", 5),
+        "refill": env_float("XERO_BUDGET_REFILL", 58 / 60),
+    },
+    "teams": {
+        "capacity": env_float("TEAMS_BUDGET_CAPACITY", 4),
+        "refill": env_float("TEAMS_BUDGET_REFILL", 2.0),
+    },
+}
+
+
+# --- Peers: one block each, every value from the environment ------------------------------------
+def _peer_url(name: str, sandbox_path: str) -> str:
+    """A peer's base URL: the environment's, or the local sandbox stand-in when the sandbox is on."""
+    value = os.environ.get(name, "")
+    if value:
+        return value.rstrip("/")
+    return f"{O2C_PUBLIC_URL}/sandbox/{sandbox_path}" if O2C_SANDBOX else ""
+
+
+HTTP_TIMEOUT_SECONDS = env_float("HTTP_TIMEOUT_SECONDS", 15.0)
+HTTP_USER_AGENT = "O2C-Portal/0.1 (+https://github.com/o2c-portal)"
+
+SHOPIFY = {
+    "BASE_URL": _peer_url("SHOPIFY_BASE_URL", "shopify"),
+    "SHOP_DOMAIN": os.environ.get("SHOPIFY_SHOP_DOMAIN", "o2c-demo.myshopify.com"),
+    "API_VERSION": os.environ.get("SHOPIFY_API_VERSION", "2026-10"),
+    "ACCESS_TOKEN": os.environ.get("SHOPIFY_ACCESS_TOKEN", ""),
+    "CLIENT_ID": os.environ.get("SHOPIFY_CLIENT_ID", ""),
+    "CLIENT_SECRET": os.environ.get("SHOPIFY_CLIENT_SECRET", ""),
+    # Comma-separated: during a rotation both the old and the new secret sign deliveries.
+    "WEBHOOK_SECRETS": env_list(
+        "SHOPIFY_WEBHOOK_SECRETS", "sandbox-shopify-secret" if O2C_SANDBOX else ""
+    ),
+}
+SHIPBOB = {
+    "BASE_URL": _peer_url("SHIPBOB_BASE_URL", "shipbob"),
+    "TOKEN": os.environ.get("SHIPBOB_TOKEN", "sandbox-shipbob-token" if O2C_SANDBOX else ""),
+    "CHANNEL_ID": os.environ.get("SHIPBOB_CHANNEL_ID", "1" if O2C_SANDBOX else ""),
+    "WEBHOOK_SECRET": os.environ.get(
+        "SHIPBOB_WEBHOOK_SECRET", "whsec_c2FuZGJveC1zaGlwYm9iLXNlY3JldA==" if O2C_SANDBOX else ""
+    ),
+}
+XERO = {
+    "API_URL": _peer_url("XERO_API_URL", "xero/api.xro/2.0"),
+    "IDENTITY_URL": _peer_url("XERO_IDENTITY_URL", "xero/identity"),
+    "AUTHORIZE_URL": _peer_url("XERO_AUTHORIZE_URL", "xero/login/authorize"),
+    "CONNECTIONS_URL": _peer_url("XERO_CONNECTIONS_URL", "xero/connections"),
+    "CLIENT_ID": os.environ.get("XERO_CLIENT_ID", ""),
+    "CLIENT_SECRET": os.environ.get("XERO_CLIENT_SECRET", ""),
+    # "oauth" (authorization code, an admin connects) or "custom" (client credentials, one organisation).
+    "CONNECTION": os.environ.get("XERO_CONNECTION", "oauth"),
+    "INVOICE_STATUS": os.environ.get("XERO_INVOICE_STATUS", "DRAFT"),
+}
+TEAMS = {
+    "WEBHOOK_URL": _peer_url("TEAMS_WEBHOOK_URL", "teams/workflows/alerts"),
+}
+AZURE_OPENAI = {
+    "BASE_URL": _peer_url("AZURE_OPENAI_BASE_URL", "openai/v1"),
+    "API_KEY": os.environ.get("AZURE_OPENAI_API_KEY", "sandbox-key" if O2C_SANDBOX else ""),
+    "DEPLOYMENT": os.environ.get("AZURE_OPENAI_DEPLOYMENT", "gpt-4o-mini"),
+}

@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from o2c_portal import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("ops/", include("apps.ops.urls")),
+]
+
+if settings.O2C_SANDBOX:
+    urlpatterns.append(path("sandbox/", include("apps.sandbox.urls")))
