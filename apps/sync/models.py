@@ -43,6 +43,32 @@ class WebhookReceipt(models.Model):
     def __str__(self) -> str:
         return f"{self.source} {self.topic} {self.delivery_id}"
 
+    def body_bytes(self) -> bytes:
+        """The raw body as bytes (PostgreSQL hands BinaryField back as a memoryview)."""
+        return bytes(self.body)
+
+
+class WebhookRejection(models.Model):
+    """How many deliveries a source had refused, by reason (bad signature, too large), for Ops."""
+
+    class Reason(models.TextChoices):
+        BAD_SIGNATURE = "bad_signature", "Bad signature"
+        TOO_LARGE = "too_large", "Too large"
+
+    source = models.CharField(max_length=32)
+    reason = models.CharField(max_length=32, choices=Reason)
+    count = models.PositiveBigIntegerField(default=0)
+    last_rejected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["source", "reason"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "reason"], name="rejection_unique_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.reason}: {self.count}"
+
 
 class OutboxMessage(models.Model):
     """A write to a peer, recorded in the same transaction as the domain change that implies it."""

@@ -1,0 +1,358 @@
+"""Outbound: the transactional outbox and the per-peer sender that drains it.
+
+Enqueue in the same transaction as the domain change that implies the write:
+
+    with transaction.atomic():
+        order.status = Order.Status.SUBMITTING
+        order.save()
+        outbox_enqueue(peer="shipbob", action="create_order", idempotency_key=f"order:{order.shopify_id}",
+                       payload={"order_id": order.pk}, priority=10, subject=order)
+
+Register the sender once per (peer, action), at import time:
+
+    def order_submitted(message: OutboxMessage, result: dict) -> None: ...   # store the peer's ids
+    def order_submit_dead(message: OutboxMessage, error: PeerError) -> None: ...  # show the error
+
+    @outbox_action("shipbob", "create_order", batch_size=1, on_done=order_submitted, on_dead=order_submit_dead)
+    def shipbob_order_create(messages: list[OutboxMessage]) -> list[Sent | Failed]:
+        ...   # one outcome per message, in order; raise PeerError to fail the whole batch
+
+The pump claims a batch (same action, priority then due time; `FOR UPDATE SKIP LOCKED` on PostgreSQL,
+compare-and-set elsewhere), commits the claim, calls `send` outside any transaction, then settles each
+message in its own transaction:
+
+- `Sent(result)` → `done`; `on_done(message, result)` runs inside that transaction, so the domain row
+  and the message commit together (or neither does, and the message is re-sent with the same key);
+- `Failed(error)` retryable → `pending` again at now + max(backoff with full jitter, Retry-After);
+- `Failed(error)` permanent, or the last allowed attempt → `dead`, `last_error` kept, an `outbox.dead`
+  alert raised and `on_dead(message, error)` called, inside the same transaction;
+- a `BudgetExhausted` refusal (nothing reached the peer) → `pending` at the budget's wait, attempt refunded.
+
+`send` must be idempotent on `message.idempotency_key`: a worker can die between the peer's success and
+our commit, and the message is then claimed again once `claimed_until` passes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import httpx
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models import F, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from apps.sync import registry
+from apps.sync.alerts import alert_raise
+from apps.sync.models import OutboxMessage
+from apps.sync.stats import PumpStats
+from integrations.http import BudgetExhausted, PeerError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Sent:
+    result: dict = field(default_factory=dict)
+
+
+@dataclass
+class Failed:
+    error: PeerError
+
+
+OutboxOutcome = Sent | Failed
+
+
+def outbox_action(
+    peer: str,
+    action: str,
+    *,
+    batch_size: int = 1,
+    on_done: Callable[[OutboxMessage, dict], None] | None = None,
+    on_dead: Callable[[OutboxMessage, PeerError], None] | None = None,
+) -> Callable:
+    """Register `send(messages) -> list[Sent | Failed]` for (peer, action); see the module docstring."""
+
+    def decorator(send: Callable[[list[OutboxMessage]], list[OutboxOutcome]]) -> Callable:
+        registry.action_register(
+            registry.ActionRegistration(
+                peer=peer,
+                action=action,
+                send=send,
+                batch_size=batch_size,
+                on_done=on_done,
+                on_dead=on_dead,
+            )
+        )
+        return send
+
+    return decorator
+
+
+def outbox_enqueue(
+    *,
+    peer: str,
+    action: str,
+    idempotency_key: str,
+    payload: dict,
+    priority: int = 50,
+    subject: models.Model | None = None,
+) -> OutboxMessage:
+    """Record a write to a peer; call it inside the transaction that makes the domain change.
+
+    Idempotent on the key: enqueuing the same key again returns the existing message unchanged.
+    """
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise ValueError("idempotency_key must be 1 to 200 characters")
+    if registry.action_get(peer, action) is None:
+        logger.warning("outbox: no sender registered for %s.%s (yet)", peer, action)
+    message = OutboxMessage(
+        peer=peer,
+        action=action,
+        idempotency_key=idempotency_key,
+        payload=payload,
+        priority=priority,
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=str(subject.pk) if subject is not None else "",
+    )
+    # ON CONFLICT DO NOTHING keeps the caller's transaction usable when the key already exists.
+    OutboxMessage.objects.bulk_create([message], ignore_conflicts=True)
+    existing = OutboxMessage.objects.get(idempotency_key=idempotency_key)
+    if (existing.peer, existing.action) != (peer, action):
+        raise ValueError(
+            f"idempotency key {idempotency_key!r} already belongs to {existing.peer}.{existing.action}"
+        )
+    return existing
+
+
+def outbox_backoff_seconds(
+    *, attempts: int, retry_after: float | None = None, rand: Callable[[], float] = random.random
+) -> float:
+    """Delay before the next attempt: full jitter over min(max, base·2^(attempts−1)), ≥ Retry-After."""
+    base = float(settings.SYNC["BACKOFF_BASE_SECONDS"])
+    ceiling = float(settings.SYNC["BACKOFF_MAX_SECONDS"])
+    backoff = min(ceiling, base * 2 ** max(0, attempts - 1)) * rand()
+    return max(backoff, retry_after or 0.0)
+
+
+def _outbox_link(message: OutboxMessage) -> str:
+    try:
+        query = urlencode({"status": "dead", "peer": message.peer, "action": message.action})
+        return f"{reverse('ops:outbox-list')}?{query}"
+    except NoReverseMatch:
+        return ""
+
+
+def _outbox_dead(
+    message: OutboxMessage, error: PeerError, reg: registry.ActionRegistration | None
+) -> None:
+    """Mark a locked message dead, alert, and let the owning app record it (caller's transaction)."""
+    message.status = OutboxMessage.Status.DEAD
+    message.last_error = str(error)[:10_000]
+    message.claimed_until = None
+    message.save(update_fields=["status", "last_error", "claimed_until", "updated_at"])
+    alert_raise(
+        kind="outbox.dead",
+        severity="critical" if message.priority <= 10 else "warning",
+        dedupe_key=f"outbox.dead:{message.peer}.{message.action}",
+        message=(
+            f"{message.peer}.{message.action} {message.idempotency_key} is dead after "
+            f"{message.attempts} attempt(s): {error.message}"
+        )[:2000],
+        link=_outbox_link(message),
+    )
+    if reg is not None and reg.on_dead is not None:
+        reg.on_dead(message, error)
+
+
+def outbox_claim(
+    *, peer: str, stats: PumpStats | None = None
+) -> tuple[registry.ActionRegistration | None, list[OutboxMessage]]:
+    """Claim the next batch for a peer (one action, highest priority first); commits before returning.
+
+    Claiming sets `in_flight`, `claimed_until` and attempts+1, so a claimer that dies frees the
+    message when the claim expires, and the next send carries the same idempotency key.
+    """
+    actions = registry.actions_for_peer(peer)
+    if not actions:
+        return None, []
+    now = timezone.now()
+    due = (
+        OutboxMessage.objects.filter(peer=peer, action__in=actions)
+        .filter(
+            Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+            | Q(status=OutboxMessage.Status.IN_FLIGHT, claimed_until__lte=now)
+        )
+        .order_by("priority", "next_attempt_at", "id")
+    )
+    max_attempts = settings.SYNC["MAX_ATTEMPTS"]
+    with transaction.atomic(durable=True):
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        head = due.only("id", "action").first()
+        if head is None:
+            return None, []
+        reg = registry.action_get(peer, head.action)
+        candidates = list(due.filter(action=head.action)[: reg.batch_size])
+        claimed_ids = []
+        for row in candidates:
+            if row.attempts >= max_attempts:
+                # Claimed max times and never settled (its workers kept dying): a person decides.
+                _outbox_dead(
+                    row,
+                    PeerError(
+                        peer,
+                        f"no outcome recorded after {row.attempts} claims; the peer may have it",
+                        retryable=False,
+                    ),
+                    reg,
+                )
+                if stats is not None:
+                    stats.dead += 1
+                continue
+            # Compare-and-set: on SQLite (no row locks) this is what keeps two claimers apart.
+            won = OutboxMessage.objects.filter(
+                pk=row.pk, status=row.status, attempts=row.attempts
+            ).update(
+                status=OutboxMessage.Status.IN_FLIGHT,
+                claimed_until=now + timedelta(seconds=settings.SYNC["CLAIM_SECONDS"]),
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
+            if won:
+                claimed_ids.append(row.pk)
+    batch = list(
+        OutboxMessage.objects.filter(pk__in=claimed_ids).order_by(
+            "priority", "next_attempt_at", "id"
+        )
+    )
+    return reg, batch
+
+
+def _outbox_send(
+    reg: registry.ActionRegistration, batch: list[OutboxMessage]
+) -> list[OutboxOutcome]:
+    """Call the registered sender; any way it can fail becomes one Failed per message."""
+    try:
+        outcomes = list(reg.send(batch))
+        if len(outcomes) != len(batch) or not all(isinstance(o, Sent | Failed) for o in outcomes):
+            raise TypeError(
+                f"{reg.peer}.{reg.action} returned {len(outcomes)} outcomes for {len(batch)} messages"
+            )
+    except PeerError as exc:
+        return [Failed(exc) for _ in batch]
+    except httpx.TransportError as exc:
+        return [Failed(PeerError.from_exception(reg.peer, exc)) for _ in batch]
+    except Exception as exc:
+        # An unexpected error is retried with backoff; a bug reaches `dead` after MAX_ATTEMPTS.
+        logger.exception("outbox sender %s.%s raised", reg.peer, reg.action)
+        error = PeerError(reg.peer, f"{type(exc).__name__}: {exc}", retryable=True)
+        return [Failed(error) for _ in batch]
+    return outcomes
+
+
+def outbox_settle(
+    *,
+    reg: registry.ActionRegistration,
+    message: OutboxMessage,
+    outcome: OutboxOutcome,
+    stats: PumpStats | None = None,
+) -> str:
+    """Record one outcome in its own transaction; return the status written ("lost" if not ours)."""
+    stats = stats or PumpStats(name=message.peer)
+    with transaction.atomic(durable=True):
+        current = (
+            OutboxMessage.objects.select_for_update()
+            .filter(pk=message.pk, status=OutboxMessage.Status.IN_FLIGHT, attempts=message.attempts)
+            .first()
+        )
+        if current is None:
+            # Our claim expired and another runner re-claimed it; its outcome will be recorded.
+            stats.lost += 1
+            return "lost"
+        now = timezone.now()
+        if isinstance(outcome, Sent):
+            current.status = OutboxMessage.Status.DONE
+            current.result = outcome.result
+            current.done_at = now
+            current.claimed_until = None
+            current.last_error = ""
+            current.save(
+                update_fields=[
+                    "status",
+                    "result",
+                    "done_at",
+                    "claimed_until",
+                    "last_error",
+                    "updated_at",
+                ]
+            )
+            if reg.on_done is not None:
+                reg.on_done(current, outcome.result)
+            stats.sent += 1
+            return current.status
+        error = outcome.error
+        if isinstance(error, BudgetExhausted):
+            # Nothing reached the peer: not an attempt.
+            current.status = OutboxMessage.Status.PENDING
+            current.attempts = max(0, current.attempts - 1)
+            current.next_attempt_at = now + timedelta(seconds=error.retry_after or 1.0)
+            current.claimed_until = None
+            current.save(
+                update_fields=[
+                    "status",
+                    "attempts",
+                    "next_attempt_at",
+                    "claimed_until",
+                    "updated_at",
+                ]
+            )
+            stats.deferred += 1
+            return current.status
+        if error.retryable and current.attempts < settings.SYNC["MAX_ATTEMPTS"]:
+            delay = outbox_backoff_seconds(attempts=current.attempts, retry_after=error.retry_after)
+            current.status = OutboxMessage.Status.PENDING
+            current.next_attempt_at = now + timedelta(seconds=delay)
+            current.claimed_until = None
+            current.last_error = str(error)[:10_000]
+            current.save(
+                update_fields=[
+                    "status",
+                    "next_attempt_at",
+                    "claimed_until",
+                    "last_error",
+                    "updated_at",
+                ]
+            )
+            stats.retried += 1
+            return current.status
+        _outbox_dead(current, error, reg)
+        stats.dead += 1
+        return current.status
+
+
+def outbox_pump_step(*, peer: str, stats: PumpStats | None = None) -> int:
+    """Claim one batch for the peer, send it, settle each outcome; return how many were handled."""
+    stats = stats or PumpStats(name=peer)
+    dead_before = stats.dead
+    reg, batch = outbox_claim(peer=peer, stats=stats)
+    if not batch:
+        # Messages killed during the claim still count as work done: there may be more behind them.
+        return stats.dead - dead_before
+    stats.claimed += len(batch)
+    outcomes = _outbox_send(reg, batch)
+    for message, outcome in zip(batch, outcomes, strict=True):
+        try:
+            outbox_settle(reg=reg, message=message, outcome=outcome, stats=stats)
+        except Exception:
+            # The claim stands: once it expires the message is sent again with the same key.
+            logger.exception("settling outbox message %s failed", message.pk)
+            stats.errors += 1
+    return len(batch)
