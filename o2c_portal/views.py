@@ -5,10 +5,16 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 
-@require_GET
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"roles": request.user.role_names})
+    """Where everyone lands: their roles, their pages, and for alert readers the open count."""
+    context = {"roles": request.user.role_names, "open_alerts": None}
+    if request.user.has_perm("sync.view_alert"):
+        from apps.sync.models import Alert
+
+        context["open_alerts"] = Alert.objects.filter(status=Alert.Status.OPEN).count()
+    return render(request, "home.html", context)
 
 
 @require_GET

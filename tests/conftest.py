@@ -8,16 +8,47 @@ from apps.accounts.roles import ADMIN, FINANCE, MFA_ROLES, OPS, SUPPORT
 from tests.factories import PASSWORD, UserFactory
 
 
+def pytest_configure(config):
+    """A fast password hasher for the suite: PBKDF2's 1.2M rounds cost ~0.5 s per persona."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` prove PostgreSQL behaviour (SKIP LOCKED, triggers): skip them on SQLite."""
     from django.conf import settings
 
+    serialize_transactional_tests(items)
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def serialize_transactional_tests(items) -> None:
+    """Every transactional test (transaction=True, transactional_db, live_server) restores the
+    migrated rows (the roles' groups, permissions, content types) with serialized rollback.
+
+    Why all of them: a transactional test ends by emptying every table. Without serialized
+    rollback the groups are gone for the tests after it (personas silently lose their role), and
+    the post_migrate re-run recreates content types under new ids, so the next serialized test
+    fails restoring them (UNIQUE constraint on django_content_type).
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        fixtures = getattr(item, "fixturenames", ())
+        transactional = kwargs.get("transaction") or kwargs.get("reset_sequences")
+        transactional = transactional or "transactional_db" in fixtures or "live_server" in fixtures
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            # Prepended: the closest django_db marker is the one pytest-django reads.
+            item.add_marker(
+                pytest.mark.django_db(*(marker.args if marker else ()), **kwargs), False
+            )
 
 
 def make_persona(role: str | None, email: str):
@@ -72,3 +103,23 @@ def personas(ops_user, support_user, finance_user, admin_user, outsider):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+def totp_code_now(user) -> str:
+    """The code an enrolled persona's authenticator app shows right now."""
+    import time
+
+    from allauth.mfa import app_settings as mfa_settings
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+    from allauth.mfa.utils import decrypt
+
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    secret = decrypt(authenticator.data["secret"])
+    return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
+
+
+@pytest.fixture
+def totp_code():
+    """`totp_code(user)`: the current TOTP code of an enrolled persona (Finance, Admin)."""
+    return totp_code_now

@@ -19,9 +19,15 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
-        if not create or not extracted:
+        if not create:
             return
-        self.groups.set(Group.objects.filter(name__in=extracted))
-        if "Admin" in extracted:
-            self.is_staff = True
-        self.save()
+        if extracted:
+            self.groups.set(Group.objects.filter(name__in=extracted))
+            self.is_staff = self.is_staff or "Admin" in extracted
+        self.save()  # also stores the password hash set by the post-generation call above
+
+    @factory.post_generation
+    def persist_password(self, create, extracted, **kwargs):
+        # Without a role nothing above saves, and the hashed password would never reach the database.
+        if create:
+            self.save(update_fields=["password", "is_staff"])

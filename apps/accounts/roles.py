@@ -23,9 +23,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "sync.view_webhookreceipt",
         "sync.replay_webhookreceipt",
         "audit.view_auditevent",
+        "orders.view_order",
+        "orders.release_hold",
+        "sandbox.change_sandboxfault",
     ],
-    SUPPORT: [],
-    FINANCE: [],
+    SUPPORT: ["orders.view_order"],
+    FINANCE: ["orders.view_order"],
     ADMIN: [
         "accounts.view_user",
         "accounts.add_user",
@@ -33,25 +36,48 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_group",
         "audit.view_auditevent",
         "sync.view_alert",
+        "orders.view_order",
+        "inventory.view_skumapping",
+        "inventory.add_skumapping",
+        "inventory.change_skumapping",
+        "inventory.delete_skumapping",
+        "inventory.view_mappingversion",
+        "sandbox.change_sandboxfault",
     ],
 }
 
 
 def roles_apply(apps, schema_editor=None) -> None:
-    """Create the groups and give each exactly the permissions in ROLE_PERMISSIONS (idempotent)."""
+    """Create the groups and give each exactly the permissions in ROLE_PERMISSIONS (idempotent).
+
+    Runs from data migrations (with the historical `apps`) and after every `migrate` (with the
+    live registry). Permissions of apps that are not installed — the sandbox in production — or not
+    migrated yet are skipped; the post-migrate run then completes the set.
+    """
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     # Permissions are normally created after `migrate` finishes; create them now so the groups can hold them.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        permissions = []
-        for name in names:
-            app_label, codename = name.split(".", 1)
-            permissions.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+        wanted = {tuple(name.split(".", 1)) for name in names}
+        permissions = [
+            permission
+            for permission in Permission.objects.filter(
+                content_type__app_label__in={label for label, _ in wanted},
+                codename__in={codename for _, codename in wanted},
+            ).select_related("content_type")
+            if (permission.content_type.app_label, permission.codename) in wanted
+        ]
         group.permissions.set(permissions)
+
+
+def roles_apply_after_migrate(sender, **kwargs) -> None:
+    """post_migrate receiver: keep the groups converged on ROLE_PERMISSIONS after every migrate."""
+    from django.apps import apps
+
+    roles_apply(apps)

@@ -5,6 +5,14 @@ from apps.ops import views
 app_name = "ops"
 urlpatterns = [
     path("alerts/", views.alert_list, name="alert-list"),
+    path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
+    path("alerts/<int:pk>/resolve/", views.alert_resolve, name="alert-resolve"),
     path("outbox/", views.outbox_list, name="outbox-list"),
+    path("outbox/<int:pk>/", views.outbox_detail, name="outbox-detail"),
+    path("outbox/replay/preview/", views.outbox_replay_preview, name="outbox-replay-preview"),
+    path("outbox/replay/", views.outbox_replay, name="outbox-replay"),
+    path("receipts/", views.receipt_list, name="receipt-list"),
+    path("receipts/<int:pk>/", views.receipt_detail, name="receipt-detail"),
+    path("receipts/replay/", views.receipt_replay, name="receipt-replay"),
     path("audit/", views.audit_list, name="audit-list"),
 ]

@@ -1,0 +1,199 @@
+"""The role matrix: every page of the portal, for every role and an anonymous visitor.
+
+Every URL pattern in the project (walked from the resolver) must have a row here stating who gets
+200, who gets 403, and that anonymous visitors are sent to sign in. A page added without a row, or
+without the permission check its row claims, fails this suite.
+
+Not walked here: allauth's /accounts/ (tests/accounts), /admin/ (tested below: staff only),
+/static/, /sandbox/ (the stand-in peers, demo and tests only), /webhooks/ (signed, not signed-in)
+and /healthz (for load balancers).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.ops.factories import AlertFactory, OutboxMessageFactory, WebhookReceiptFactory
+from tests.orders.factories import order_with_line
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ("ops", "support", "finance", "admin", "outsider", "anonymous")
+EXCLUDED_PREFIXES = ("accounts/", "admin/", "static/", "sandbox/", "webhooks/", "healthz")
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def expect(ops: int, support: int, finance: int, admin: int, outsider: int, anonymous: int):
+    return dict(zip(PERSONAS, (ops, support, finance, admin, outsider, anonymous), strict=True))
+
+
+@dataclass(frozen=True)
+class Route:
+    permission: str | None  # what the view checks; None: any signed-in user
+    expected: dict[str, int]  # persona → status of the route's method (GET, or POST if POST-only)
+    method: str = "GET"  # "POST": a GET answers 405 to the allowed and the same denial to others
+    kwargs: Callable[[], dict] = field(default=dict)  # creates the objects the URL needs
+    data: Callable[[], dict] = field(default=dict)  # creates the objects a POST acts on
+
+
+# fmt: off
+MATRIX: dict[str, Route] = {
+    #                                                      ops  supp  fin  admin outs anon
+    "home": Route(None,                             expect(200, 200, 200, 200, 200, 302)),
+    "ops:alert-list": Route("sync.view_alert",      expect(200, 403, 403, 200, 403, 302)),
+    "ops:alert-acknowledge": Route(
+        "sync.change_alert",                        expect(200, 403, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": AlertFactory().pk},
+    ),
+    "ops:alert-resolve": Route(
+        "sync.change_alert",                        expect(200, 403, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": AlertFactory().pk},
+    ),
+    "ops:outbox-list": Route("sync.view_outboxmessage", expect(200, 403, 403, 403, 403, 302)),
+    "ops:outbox-detail": Route(
+        "sync.view_outboxmessage",                  expect(200, 403, 403, 403, 403, 302),
+        kwargs=lambda: {"pk": OutboxMessageFactory(dead=True).pk},
+    ),
+    "ops:outbox-replay-preview": Route(
+        "sync.view_outboxmessage",                  expect(200, 403, 403, 403, 403, 302),
+        method="POST", data=lambda: {"ids": [OutboxMessageFactory(dead=True).pk]},
+    ),
+    "ops:outbox-replay": Route(
+        "sync.replay_outboxmessage",                expect(200, 403, 403, 403, 403, 302),
+        method="POST", data=lambda: {"ids": [OutboxMessageFactory(dead=True).pk]},
+    ),
+    "ops:receipt-list": Route("sync.view_webhookreceipt", expect(200, 403, 403, 403, 403, 302)),
+    "ops:receipt-detail": Route(
+        "sync.view_webhookreceipt",                 expect(200, 403, 403, 403, 403, 302),
+        kwargs=lambda: {"pk": WebhookReceiptFactory(failed=True).pk},
+    ),
+    "ops:receipt-replay": Route(
+        "sync.replay_webhookreceipt",               expect(200, 403, 403, 403, 403, 302),
+        method="POST", data=lambda: {"ids": [WebhookReceiptFactory(failed=True).pk]},
+    ),
+    "ops:audit-list": Route("audit.view_auditevent", expect(200, 403, 403, 200, 403, 302)),
+    "orders:list": Route("orders.view_order",       expect(200, 200, 200, 200, 403, 302)),
+    "orders:detail": Route(
+        "orders.view_order",                        expect(200, 200, 200, 200, 403, 302),
+        kwargs=lambda: {"pk": order_with_line(sku="SKU-1").pk},
+    ),
+    "orders:release": Route(
+        "orders.release_hold",                      expect(200, 403, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": order_with_line(sku="SKU-1").pk},
+    ),
+    "orders:hold-list": Route("orders.view_order",  expect(200, 200, 200, 200, 403, 302)),
+    "orders:hold-release": Route(
+        "orders.release_hold",                      expect(200, 403, 403, 403, 403, 302),
+        method="POST", data=lambda: {"ids": [order_with_line(sku="SKU-1").pk]},
+    ),
+}
+# fmt: on
+
+
+def walk(patterns, prefix: str = "", namespace: str | None = None):
+    """Yield (route, full URL name) for every pattern, depth first through includes."""
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern).lstrip("^")
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from walk(pattern.url_patterns, route, inner)
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name and (f"{namespace}:{pattern.name}" if namespace else pattern.name)
+            yield route, name
+
+
+def project_routes() -> dict[str, str]:
+    """Full URL name → route, for every walked pattern (the excluded prefixes left out)."""
+    routes, unnamed = {}, []
+    for route, name in walk(get_resolver().url_patterns):
+        if route.startswith(EXCLUDED_PREFIXES):
+            continue
+        if not name:
+            unnamed.append(route)
+            continue
+        routes[name] = route
+    assert not unnamed, f"URL patterns without a name (name them, then add them here): {unnamed}"
+    return routes
+
+
+def test_every_route_of_the_project_is_in_the_matrix():
+    routes = project_routes()
+    missing = sorted(set(routes) - set(MATRIX))
+    assert not missing, "\n".join(
+        f"route {name!r} (/{routes[name]}) is not in tests/test_role_matrix.py: "
+        "add it to the matrix with its permission"
+        for name in missing
+    )
+
+
+def test_every_row_of_the_matrix_is_a_route_of_the_project():
+    stale = sorted(set(MATRIX) - set(project_routes()))
+    assert not stale, f"matrix rows for routes that no longer exist (remove them): {stale}"
+
+
+def check(response, status: int, what: str) -> str | None:
+    """None when the response is as expected, else what went wrong."""
+    if response.status_code != status:
+        return f"{what}: expected {status}, got {response.status_code}"
+    login = reverse(settings.LOGIN_URL)
+    if status == 302 and not response["Location"].startswith(login):
+        return f"{what}: redirected to {response['Location']}, not to sign in ({login})"
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_the_route_answers_each_persona_as_the_matrix_says(client, personas, name):
+    row = MATRIX[name]
+    problems = []
+    for persona in PERSONAS:
+        client.logout()
+        if persona != "anonymous":
+            client.force_login(personas[persona])
+        url = reverse(name, kwargs=row.kwargs())
+        status = row.expected[persona]
+        if row.method == "GET":
+            problems.append(check(client.get(url), status, f"{persona} GET {url}"))
+            continue
+        # POST-only: a GET does nothing, and tells a denied persona no more than a denial would.
+        get_status = 405 if status == 200 else status
+        problems.append(check(client.get(url), get_status, f"{persona} GET {url}"))
+        response = client.post(url, row.data(), **HX)
+        problems.append(check(response, status, f"{persona} POST {url}"))
+    problems = [p for p in problems if p]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_matrix_agrees_with_the_permissions_the_roles_hold(personas):
+    """A row's 200s are exactly the personas whose role holds the row's permission."""
+    for name, row in MATRIX.items():
+        allowed = {p for p in PERSONAS if row.expected[p] == 200}
+        if row.permission is None:
+            holders = set(personas)
+        else:
+            holders = {p for p, user in personas.items() if user.has_perm(row.permission)}
+        assert allowed == holders, (
+            f"{name}: the matrix allows {allowed}, {row.permission} is held by {holders}"
+        )
+        denied = {row.expected[p] for p in PERSONAS if p not in allowed}
+        assert denied <= {403, 302}, f"{name}: a denial must be 403 (or 302 for anonymous)"
+        assert row.expected["anonymous"] == 302, f"{name}: anonymous visitors go to sign in"
+
+
+def test_django_admin_is_for_the_admin_role_only(client, personas):
+    for persona in PERSONAS:
+        client.logout()
+        if persona != "anonymous":
+            client.force_login(personas[persona])
+
+        response = client.get(reverse("admin:index"))
+
+        if persona == "admin":
+            assert response.status_code == 200, persona
+        else:
+            assert response.status_code == 302, persona
+            assert response["Location"].startswith(reverse("admin:login")), persona
