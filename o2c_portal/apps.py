@@ -6,4 +6,4 @@ class PortalConfig(AppConfig):
     verbose_name = "O2C Portal"
 
     def ready(self) -> None:
-        from o2c_portal import checks  # noqa: F401  (registers the system checks)
+        from o2c_portal import checks, schedules  # noqa: F401  (register the system checks)

@@ -47,6 +47,10 @@ O2C_PUBLIC_URL = os.environ.get("O2C_PUBLIC_URL", f"http://127.0.0.1:{PORT}").rs
 
 # The sandbox: local stand-ins for every peer, mounted under /sandbox/ (demo and tests only).
 O2C_SANDBOX = env_bool("O2C_SANDBOX", DEBUG)
+# Bearer token for the sandbox's fault API (/sandbox/faults/<peer>.json) used by bench scripts.
+SANDBOX_API_TOKEN = os.environ.get(
+    "O2C_SANDBOX_TOKEN", "sandbox-faults-token" if O2C_SANDBOX else ""
+)
 # TOTP is required for the Finance and Admin groups; the demo turns it off so seeded users sign in at once.
 O2C_REQUIRE_MFA = env_bool("O2C_REQUIRE_MFA", True)
 
@@ -68,10 +72,12 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.audit",
     "apps.sync",
+    "apps.inventory",
+    "apps.orders",
     "apps.ops",
 ]
 if O2C_SANDBOX:
-    INSTALLED_APPS.append("apps.sandbox")
+    INSTALLED_APPS += ["apps.sandbox", "apps.sandbox.shopify"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -194,7 +200,22 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Django 6.1 mailers. Production: EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend + EMAIL_* below.
+_EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": {
+            "host": os.environ.get("EMAIL_HOST", "localhost"),
+            "port": env_int("EMAIL_PORT", 587),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", True),
+        }
+        if _EMAIL_BACKEND.endswith("smtp.EmailBackend")
+        else {},
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@example.com")
 
 LOGGING = {
@@ -265,6 +286,16 @@ RATE_BUDGETS = {
 }
 
 
+# Minutes between scheduled reconciliation runs (the demo sets 1 to show recovery quickly).
+SCHEDULE_MINUTES = {
+    "SHOPIFY_POLL": env_int("SHOPIFY_POLL_MINUTES", 5),
+    "SHOPIFY_SUBSCRIPTIONS": env_int("SHOPIFY_SUBSCRIPTIONS_MINUTES", 30),
+}
+# The demo's storefront simulator (sandbox only): a few orders a minute, as signed webhooks.
+O2C_SIMULATOR = env_bool("O2C_SIMULATOR", False)
+O2C_SIMULATOR_ORDERS_PER_MINUTE = env_int("O2C_SIMULATOR_ORDERS_PER_MINUTE", 4)
+
+
 # --- Peers: one block each, every value from the environment ------------------------------------
 def _peer_url(name: str, sandbox_path: str) -> str:
     """A peer's base URL: the environment's, or the local sandbox stand-in when the sandbox is on."""
@@ -281,7 +312,10 @@ SHOPIFY = {
     "BASE_URL": _peer_url("SHOPIFY_BASE_URL", "shopify"),
     "SHOP_DOMAIN": os.environ.get("SHOPIFY_SHOP_DOMAIN", "o2c-demo.myshopify.com"),
     "API_VERSION": os.environ.get("SHOPIFY_API_VERSION", "2026-10"),
-    "ACCESS_TOKEN": os.environ.get("SHOPIFY_ACCESS_TOKEN", ""),
+    # The sandbox stand-in accepts this static token; production sets a real one or client credentials.
+    "ACCESS_TOKEN": os.environ.get(
+        "SHOPIFY_ACCESS_TOKEN", "shpat_sandbox_token" if O2C_SANDBOX else ""
+    ),
     "CLIENT_ID": os.environ.get("SHOPIFY_CLIENT_ID", ""),
     "CLIENT_SECRET": os.environ.get("SHOPIFY_CLIENT_SECRET", ""),
     # Comma-separated: during a rotation both the old and the new secret sign deliveries.

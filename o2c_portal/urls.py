@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.orders.webhooks import shopify_webhook
 from o2c_portal import views
 
 urlpatterns = [
@@ -10,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("ops/", include("apps.ops.urls")),
+    path("orders/", include("apps.orders.urls")),
+    path("webhooks/shopify/", shopify_webhook, name="webhook-shopify"),
 ]
 
 if settings.O2C_SANDBOX:

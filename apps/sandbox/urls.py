@@ -1,8 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.sandbox import views
 
 app_name = "sandbox"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("faults/<slug:peer>/", views.fault_update, name="fault-update"),
+    path("faults/<slug:peer>.json", views.fault_api, name="fault-api"),
+    # The stand-in peers, one sub-app each (their own URL namespaces).
+    path("shopify/", include("apps.sandbox.shopify.urls")),
 ]
