@@ -1,0 +1,151 @@
+"""Resolving Shopify lines through the mapping tables, and versioning every change to them."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Max
+from django.db.models.functions import Upper
+
+from apps.audit.services import audit_record
+from apps.inventory.models import MappingVersion, SkuMapping
+
+
+class Problem:
+    NO_SKU = "no_sku"
+    UNKNOWN_SKU = "unknown_sku"
+    AMBIGUOUS = "ambiguous_sku"
+
+
+@dataclass(frozen=True)
+class LineKey:
+    sku: str | None
+    variant_id: int | None
+
+
+@dataclass(frozen=True)
+class SkuResolution:
+    mapping: SkuMapping | None
+    problem: str = ""
+    detail: str = ""
+
+    @property
+    def resolved(self) -> bool:
+        return self.mapping is not None
+
+
+def sku_resolve_many(*, lines: Iterable[LineKey]) -> list[SkuResolution]:
+    """Resolve each line by SKU and by variant id, in two queries; never guess.
+
+    A line is resolved when exactly one mapping matches it. Its SKU and its variant pointing at two
+    different mappings is ambiguous; no SKU and no mapped variant is a hold.
+    """
+    lines = list(lines)
+    skus = {line.sku.strip().upper() for line in lines if line.sku and line.sku.strip()}
+    variants = {line.variant_id for line in lines if line.variant_id is not None}
+    by_sku: dict[str, SkuMapping] = {}
+    by_variant: dict[int, SkuMapping] = {}
+    if skus or variants:
+        query = SkuMapping.objects.prefetch_related("components")
+        sku_query = query.annotate(sku_upper=Upper("shopify_sku")).filter(sku_upper__in=skus)
+        for mapping in sku_query if skus else []:
+            by_sku[mapping.shopify_sku.upper()] = mapping
+        for mapping in query.filter(shopify_variant_id__in=variants) if variants else []:
+            by_variant[mapping.shopify_variant_id] = mapping
+    return [_resolve_one(line, by_sku, by_variant) for line in lines]
+
+
+def _resolve_one(line: LineKey, by_sku: dict, by_variant: dict) -> SkuResolution:
+    sku = (line.sku or "").strip()
+    sku_match = by_sku.get(sku.upper()) if sku else None
+    variant_match = by_variant.get(line.variant_id) if line.variant_id is not None else None
+    if sku_match and variant_match and sku_match.pk != variant_match.pk:
+        return SkuResolution(
+            None,
+            Problem.AMBIGUOUS,
+            f"SKU {sku!r} maps to {sku_match.shopify_sku!r} but variant {line.variant_id} maps to "
+            f"{variant_match.shopify_sku!r}. Fix one of the two mappings.",
+        )
+    if sku_match or variant_match:
+        return SkuResolution(sku_match or variant_match)
+    if not sku:
+        where = f"variant {line.variant_id}" if line.variant_id is not None else "a custom item"
+        return SkuResolution(
+            None,
+            Problem.NO_SKU,
+            f"The line has no SKU ({where}). Set the SKU in Shopify, or map the variant id in the "
+            "SKU mapping table.",
+        )
+    return SkuResolution(
+        None,
+        Problem.UNKNOWN_SKU,
+        f"SKU {sku!r} is not in the SKU mapping table. Add it, then release the hold.",
+    )
+
+
+def mapping_version_current() -> int:
+    return MappingVersion.objects.aggregate(number=Max("id"))["number"] or 0
+
+
+def mapping_version_bump(*, actor, summary: str) -> MappingVersion:
+    """Record a change to the mapping tables (call inside the transaction that made it)."""
+    version = MappingVersion.objects.create(
+        changed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        summary=summary[:500],
+    )
+    audit_record(actor=actor, verb="mapping.changed", target=version, data={"summary": summary})
+    return version
+
+
+# --- Impact of a mapping change ------------------------------------------------------------------
+# Apps above inventory (orders, invoicing) register a function that lists what a change to these
+# SKUs / variants would touch, so the admin sees it before saving without inventory importing them.
+
+
+@dataclass(frozen=True)
+class Impact:
+    label: str
+    url: str
+    detail: str = ""
+
+
+ImpactProvider = Callable[[set[str], set[int]], list[Impact]]
+_impact_providers: list[ImpactProvider] = []
+
+
+def mapping_impact_provider(provider: ImpactProvider) -> ImpactProvider:
+    if provider not in _impact_providers:
+        _impact_providers.append(provider)
+    return provider
+
+
+def mapping_impact(*, skus: Iterable[str], variant_ids: Iterable[int]) -> list[Impact]:
+    sku_set = {sku.strip().upper() for sku in skus if sku and sku.strip()}
+    variant_set = {variant for variant in variant_ids if variant is not None}
+    impacts: list[Impact] = []
+    for provider in _impact_providers:
+        impacts.extend(provider(sku_set, variant_set))
+    return impacts
+
+
+def mapping_save(
+    *, actor, mapping: SkuMapping, components: list[tuple], summary: str
+) -> SkuMapping:
+    """Save one mapping with its components (inventory_id, reference, quantity) and bump the version."""
+    with transaction.atomic():
+        mapping.full_clean()
+        mapping.save()
+        mapping.components.all().delete()
+        for inventory_id, reference, quantity in components:
+            mapping.components.create(
+                inventory_id=inventory_id, reference=reference, quantity=quantity
+            )
+        mapping_version_bump(actor=actor, summary=summary)
+    return mapping
+
+
+def mapping_components_replace(*, mapping: SkuMapping, components: list[tuple]) -> None:
+    """Make the mapping's components exactly these (inventory_id, reference, quantity) rows."""
+    mapping.components.all().delete()
+    for inventory_id, reference, quantity in components:
+        mapping.components.create(inventory_id=inventory_id, reference=reference, quantity=quantity)

@@ -1,0 +1,128 @@
+"""Read queries for the order pages and for operators' scripts."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+
+from apps.audit.models import AuditEvent
+from apps.orders.models import Hold, Order
+from apps.sync.models import OutboxMessage, WebhookReceipt
+
+
+def order_search(*, status: str = "", query: str = "") -> QuerySet[Order]:
+    """Orders for the list: filtered by status, searched by order name or email."""
+    orders = Order.objects.annotate(
+        line_count=Count("lines", distinct=True),
+        open_holds=Count("holds", filter=Q(holds__released_at__isnull=True), distinct=True),
+    )
+    if status:
+        orders = orders.filter(status=status)
+    query = query.strip()
+    if query:
+        name = query if query.startswith("#") else f"#{query}"
+        orders = orders.filter(
+            Q(name__iexact=name)
+            | Q(name__iexact=query)
+            | Q(email__iexact=query)
+            | Q(email__istartswith=query)
+        )
+    return orders.order_by("-shopify_created_at", "-id")
+
+
+def holds_open() -> QuerySet[Hold]:
+    return (
+        Hold.objects.filter(released_at__isnull=True)
+        .select_related("order", "line")
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    source: str  # "order", "receipt", "hold", "outbox", "audit"
+    title: str
+    detail: str = ""
+    url: str = ""
+    status: str = ""
+
+
+def order_timeline(order: Order) -> list[TimelineEntry]:
+    """Everything that happened to one order, oldest first: a fixed number of queries."""
+    entries: list[TimelineEntry] = []
+    receipt_ids = set()
+    for event in order.events.all():
+        entries.append(TimelineEntry(event.at, "order", event.message, status=event.kind))
+        if event.data.get("receipt_id"):
+            receipt_ids.add(event.data["receipt_id"])
+    for receipt in WebhookReceipt.objects.filter(pk__in=receipt_ids).only(
+        "pk", "source", "topic", "received_at", "status", "error", "delivery_id"
+    ):
+        entries.append(
+            TimelineEntry(
+                receipt.received_at,
+                "receipt",
+                f"Webhook {receipt.topic} received",
+                receipt.error or f"delivery {receipt.delivery_id}",
+                url=f"/ops/receipts/{receipt.pk}/",
+                status=receipt.status,
+            )
+        )
+    for hold in order.holds.select_related("line", "released_by"):
+        entries.append(
+            TimelineEntry(
+                hold.created_at,
+                "hold",
+                f"Held: {hold.get_reason_display()}",
+                hold.detail,
+                status="held",
+            )
+        )
+        if hold.released_at:
+            who = hold.released_by.email if hold.released_by else "automatically"
+            entries.append(
+                TimelineEntry(
+                    hold.released_at,
+                    "hold",
+                    f"Hold released: {hold.get_reason_display()}",
+                    f"released {who}",
+                    status="released",
+                )
+            )
+    for message in OutboxMessage.objects.filter(
+        subject_type="orders.order", subject_id=str(order.pk)
+    ):
+        entries.append(
+            TimelineEntry(
+                message.created_at,
+                "outbox",
+                f"{message.peer}.{message.action}",
+                message.last_error or f"{message.attempts} attempt(s)",
+                url=f"/ops/outbox/{message.pk}/",
+                status=message.status,
+            )
+        )
+    for audit in AuditEvent.objects.filter(target_type="orders.order", target_id=str(order.pk)):
+        entries.append(
+            TimelineEntry(audit.at, "audit", f"{audit.verb} by {audit.actor_label}", status="audit")
+        )
+    entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+def pipeline_counts() -> dict:
+    """Counts by status for `pipeline_status --json` and the dashboard (one query per table)."""
+    orders = dict(Order.objects.values_list("status").annotate(n=Count("id")).order_by())
+    receipts = dict(WebhookReceipt.objects.values_list("status").annotate(n=Count("id")).order_by())
+    outbox: dict[str, dict[str, int]] = {}
+    for peer, status, n in (
+        OutboxMessage.objects.values_list("peer", "status").annotate(n=Count("id")).order_by()
+    ):
+        outbox.setdefault(peer, {})[status] = n
+    return {
+        "orders": {status: orders.get(status, 0) for status in Order.Status.values},
+        "receipts": {status: receipts.get(status, 0) for status in WebhookReceipt.Status.values},
+        "outbox": outbox,
+        "holds_open": Hold.objects.filter(released_at__isnull=True).count(),
+    }

@@ -1,0 +1,326 @@
+"""Order intake: upsert from Shopify, resolve lines through the mapping tables, hold or make ready."""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.inventory.services import LineKey, mapping_version_current, sku_resolve_many
+from apps.orders.models import (
+    DiscountAllocation,
+    Hold,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Refund,
+    RefundLine,
+    ShippingLine,
+    TaxLine,
+)
+from apps.orders.shopify_payload import OrderData, RefundData
+from apps.sync.alerts import alert_raise
+
+ORDER_FIELDS = (
+    "admin_graphql_api_id",
+    "name",
+    "order_number",
+    "email",
+    "phone",
+    "customer_id",
+    "customer_first_name",
+    "customer_last_name",
+    "shipping_address",
+    "currency",
+    "subtotal_price",
+    "total_discounts",
+    "total_tax",
+    "total_shipping",
+    "total_price",
+    "current_total_price",
+    "taxes_included",
+    "financial_status",
+    "fulfillment_status",
+    "cancelled_at",
+    "cancel_reason",
+    "tags",
+    "test",
+)
+
+
+@dataclass(frozen=True)
+class UpsertOutcome:
+    order: Order
+    applied: bool  # False: the payload was not newer than what we hold, nothing changed
+    created: bool = False
+
+
+def order_event(*, order: Order, kind: str, message: str, data: dict | None = None) -> OrderEvent:
+    return OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {})
+
+
+def order_upsert(*, data: OrderData, via: str, receipt_id: int | None = None) -> UpsertOutcome:
+    """Create or update an order from Shopify's view of it; an older `updated_at` changes nothing.
+
+    `via` names the path (a webhook topic or "poll") and `receipt_id` the stored delivery, for the
+    timeline. Webhooks and the reconciliation poll both come through here, so they converge.
+    """
+    trace = {"via": via, "updated_at": data.updated_at.isoformat(), "receipt_id": receipt_id}
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(shopify_id=data.shopify_id).first()
+        created = False
+        if order is None:
+            try:
+                with transaction.atomic():
+                    order = _order_create(data)
+                    created = True
+            except IntegrityError:
+                # Another worker created it first; take its row lock and carry on as an update.
+                order = Order.objects.select_for_update().get(shopify_id=data.shopify_id)
+        if not created and data.updated_at <= order.shopify_updated_at:
+            order_event(
+                order=order,
+                kind="shopify.stale",
+                message=f"Ignored an older or repeated copy from Shopify ({via})",
+                data=trace,
+            )
+            return UpsertOutcome(order=order, applied=False)
+        if not created:
+            for name in ORDER_FIELDS:
+                setattr(order, name, getattr(data, name))
+            order.shopify_created_at = data.created_at
+            order.shopify_updated_at = data.updated_at
+            order.save()
+        _lines_replace(order, data)
+        for refund in data.refunds:
+            refund_record(data=refund)
+        Refund.objects.filter(order__isnull=True, order_shopify_id=order.shopify_id).update(
+            order=order
+        )
+        order_event(
+            order=order,
+            kind="shopify.created" if created else "shopify.updated",
+            message=f"{'Received' if created else 'Updated'} from Shopify ({via})",
+            data=trace,
+        )
+        order_resolve(order=order)
+    return UpsertOutcome(order=order, applied=True, created=created)
+
+
+def _order_create(data: OrderData) -> Order:
+    return Order.objects.create(
+        shopify_id=data.shopify_id,
+        shopify_created_at=data.created_at,
+        shopify_updated_at=data.updated_at,
+        **{name: getattr(data, name) for name in ORDER_FIELDS},
+    )
+
+
+def _lines_replace(order: Order, data: OrderData) -> None:
+    existing = {line.shopify_id: line for line in order.lines.all()}
+    keep = set()
+    for item in data.lines:
+        values = {
+            "sku": item.sku,
+            "variant_id": item.variant_id,
+            "product_id": item.product_id,
+            "title": item.title,
+            "variant_title": item.variant_title,
+            "quantity": item.quantity,
+            "fulfillable_quantity": item.fulfillable_quantity,
+            "price": item.price,
+            "total_discount": item.total_discount,
+            "requires_shipping": item.requires_shipping,
+            "gift_card": item.gift_card,
+            "taxable": item.taxable,
+        }
+        line = existing.get(item.shopify_id)
+        if line is None:
+            line = OrderLine.objects.create(order=order, shopify_id=item.shopify_id, **values)
+        else:
+            for name, value in values.items():
+                setattr(line, name, value)
+            line.save()
+            line.tax_lines.all().delete()
+            line.discount_allocations.all().delete()
+        keep.add(item.shopify_id)
+        TaxLine.objects.bulk_create(
+            TaxLine(order_line=line, title=tax.title, rate=tax.rate, amount=tax.amount)
+            for tax in item.tax_lines
+        )
+        DiscountAllocation.objects.bulk_create(
+            DiscountAllocation(order_line=line, amount=amount, discount_application_index=index)
+            for amount, index in item.discount_allocations
+        )
+    order.lines.exclude(shopify_id__in=keep).delete()
+    order.shipping_lines.all().delete()
+    for item in data.shipping_lines:
+        shipping = ShippingLine.objects.create(
+            order=order,
+            shopify_id=item.shopify_id,
+            code=item.code,
+            title=item.title,
+            price=item.price,
+            discounted_price=item.discounted_price,
+        )
+        TaxLine.objects.bulk_create(
+            TaxLine(shipping_line=shipping, title=tax.title, rate=tax.rate, amount=tax.amount)
+            for tax in item.tax_lines
+        )
+
+
+def refund_record(*, data: RefundData) -> Refund:
+    """Record a refund against its lines (idempotent on the refund id; the order may come later)."""
+    with transaction.atomic():
+        refund, created = Refund.objects.get_or_create(
+            shopify_id=data.shopify_id,
+            defaults={
+                "order_shopify_id": data.order_shopify_id,
+                "order": Order.objects.filter(shopify_id=data.order_shopify_id).first(),
+                "note": data.note,
+                "shopify_created_at": data.created_at,
+                "processed_at": data.processed_at,
+                "amount": data.amount,
+            },
+        )
+        if created:
+            RefundLine.objects.bulk_create(
+                RefundLine(
+                    refund=refund,
+                    line_shopify_id=line.line_shopify_id,
+                    quantity=line.quantity,
+                    subtotal=line.subtotal,
+                    total_tax=line.total_tax,
+                    restock_type=line.restock_type,
+                )
+                for line in data.lines
+            )
+            if refund.order_id:
+                order_event(
+                    order=refund.order,
+                    kind="shopify.refund",
+                    message=f"Refund of {data.amount} {refund.order.currency} recorded",
+                    data={"refund_id": data.shopify_id, "lines": len(data.lines)},
+                )
+    return refund
+
+
+def _problems(order: Order, lines: list[OrderLine]) -> list[tuple[OrderLine | None, str, str]]:
+    resolutions = sku_resolve_many(lines=[LineKey(line.sku, line.variant_id) for line in lines])
+    problems = []
+    for line, resolution in zip(lines, resolutions, strict=True):
+        line.sku_mapping = resolution.mapping
+        if not resolution.resolved:
+            problems.append((line, resolution.problem, resolution.detail))
+    shippable = any(line.requires_shipping and line.quantity > 0 for line in lines)
+    if shippable and not (order.shipping_address or {}).get("address1"):
+        problems.append(
+            (
+                None,
+                Hold.Reason.NO_SHIPPING_ADDRESS,
+                "The order has shippable lines but no shipping address. Add one in Shopify.",
+            )
+        )
+    return problems
+
+
+def order_resolve(*, order: Order, actor=None) -> Order:
+    """Resolve every line through the mapping tables and set the order held, ready or cancelled.
+
+    Runs inside the caller's transaction with the order row locked. Holds that no longer apply are
+    released; new problems open new holds. Only orders not yet handed on are touched.
+    """
+    if order.status not in Order.RESOLVABLE:
+        return order
+    previous = order.status
+    open_holds = list(order.holds.filter(released_at__isnull=True))
+    if order.cancelled_at:
+        order.status = Order.Status.CANCELLED
+        _holds_close(open_holds, actor)
+    else:
+        lines = list(order.lines.all())
+        problems = _problems(order, lines)
+        OrderLine.objects.bulk_update(lines, ["sku_mapping"])
+        wanted = {
+            (line.pk if line else None, reason): (line, detail) for line, reason, detail in problems
+        }
+        still_open = {(hold.line_id, hold.reason): hold for hold in open_holds}
+        _holds_close([h for key, h in still_open.items() if key not in wanted], actor)
+        for key, (line, detail) in wanted.items():
+            if key not in still_open:
+                Hold.objects.create(
+                    order=order,
+                    line=line,
+                    reason=key[1],
+                    detail=detail,
+                    sku=(line.sku or "") if line else "",
+                    variant_id=line.variant_id if line else None,
+                )
+                _hold_alert(order, key[1], line)
+        order.status = Order.Status.HELD if wanted else Order.Status.READY
+        order.mapping_version = mapping_version_current()
+    if order.status != previous:
+        order.save(update_fields=["status", "mapping_version", "updated_at"])
+        order_event(
+            order=order,
+            kind=f"status.{order.status}",
+            message=f"Status {previous} → {order.status}",
+            data={"from": previous, "to": order.status, "mapping_version": order.mapping_version},
+        )
+    else:
+        order.save(update_fields=["mapping_version", "updated_at"])
+    return order
+
+
+def _holds_close(holds: list[Hold], actor) -> None:
+    now = timezone.now()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    for hold in holds:
+        hold.released_at = now
+        hold.released_by = user
+        hold.save(update_fields=["released_at", "released_by"])
+
+
+def _hold_alert(order: Order, reason: str, line: OrderLine | None) -> None:
+    if reason == Hold.Reason.NO_SHIPPING_ADDRESS:
+        key, message = (
+            f"order.no_address:{order.shopify_id}",
+            f"Order {order.name} has no shipping address.",
+        )
+    elif line is not None and line.sku:
+        key = f"sku.unmapped:{line.sku.upper()}"
+        message = f"SKU {line.sku} cannot be resolved ({reason}); orders using it are held."
+    else:
+        key = f"sku.missing:{line.variant_id if line else order.shopify_id}"
+        message = f"Order {order.name} has a line without SKU; it is held."
+    url = reverse("orders:hold-list")
+    transaction.on_commit(
+        lambda: alert_raise(
+            kind=f"order.hold.{reason}",
+            severity="warning",
+            dedupe_key=key,
+            message=message,
+            link=url,
+        )
+    )
+
+
+def order_holds_release(*, actor, orders: list[Order]) -> list[Order]:
+    """Re-resolve held orders after a fix (one order, or every order the fix affects); audited."""
+    released = []
+    for candidate in orders:
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=candidate.pk)
+            if order.status != Order.Status.HELD:
+                continue
+            order_resolve(order=order, actor=actor)
+            audit_record(
+                actor=actor,
+                verb="order.hold_release",
+                target=order,
+                data={"result": order.status, "mapping_version": order.mapping_version},
+            )
+            if order.status != Order.Status.HELD:
+                released.append(order)
+    return released

@@ -1,0 +1,1 @@
+"""Shopify Admin API: webhook signatures and the GraphQL client (reconciliation, fulfillment, inventory)."""

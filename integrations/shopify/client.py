@@ -1,0 +1,518 @@
+"""Shopify Admin GraphQL client: token handling, cost-based throttling, the operations we use.
+
+Plain Python (no Django models): the caller hands in a token cache (Django's cache fits the
+`TokenCache` protocol) and a rate gate. Every answer's `extensions.cost.throttleStatus` becomes a
+`RateInfo` for the gate; THROTTLED (HTTP 200 with errors[].extensions.code) and HTTP 429/503 with
+Retry-After both become a retryable `PeerError` with the wait computed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+
+from integrations.http import (
+    PeerError,
+    RateGate,
+    RateInfo,
+    build_client,
+    default_rate_info,
+    raise_for_status,
+)
+
+PEER = "shopify"
+# Refresh a client-credentials token this long before Shopify says it expires.
+TOKEN_EARLY_REFRESH_SECONDS = 300
+# Shopify refuses a single query above 1,000 requested points (MAX_COST_EXCEEDED): with line
+# items, tax lines and refunds nested, an order costs ~305 points requested, so pages stay small.
+ORDERS_PAGE_SIZE = 3
+LINE_ITEMS_PAGE_SIZE = 10
+LINE_ITEMS_MORE_PAGE_SIZE = 50
+
+# Our subscriptions, as GraphQL WebhookSubscriptionTopic values.
+ORDER_WEBHOOK_TOPICS = (
+    "ORDERS_CREATE",
+    "ORDERS_UPDATED",
+    "ORDERS_CANCELLED",
+    "ORDERS_PAID",
+    "REFUNDS_CREATE",
+)
+
+_MONEY = "{ shopMoney { amount currencyCode } }"
+_TAX_LINES = f"taxLines {{ title rate priceSet {_MONEY} }}"
+LINE_ITEM_FIELDS = f"""
+        id sku name title variantTitle quantity unfulfilledQuantity requiresShipping isGiftCard taxable
+        variant {{ legacyResourceId }}
+        product {{ legacyResourceId }}
+        originalUnitPriceSet {_MONEY}
+        totalDiscountSet {_MONEY}
+        discountAllocations {{ allocatedAmountSet {_MONEY} discountApplication {{ index }} }}
+        {_TAX_LINES}
+"""
+ORDER_FIELDS = f"""
+      id legacyResourceId name email phone createdAt updatedAt cancelledAt cancelReason
+      currencyCode taxesIncluded test tags displayFinancialStatus displayFulfillmentStatus
+      subtotalPriceSet {_MONEY}
+      totalDiscountsSet {_MONEY}
+      totalTaxSet {_MONEY}
+      totalShippingPriceSet {_MONEY}
+      totalPriceSet {_MONEY}
+      currentTotalPriceSet {_MONEY}
+      customer {{ legacyResourceId firstName lastName email phone }}
+      shippingAddress {{
+        firstName lastName name company address1 address2 city province provinceCode zip
+        country countryCodeV2 phone latitude longitude
+      }}
+      lineItems(first: {LINE_ITEMS_PAGE_SIZE}) {{
+        pageInfo {{ hasNextPage endCursor }}
+        nodes {{ {LINE_ITEM_FIELDS} }}
+      }}
+      shippingLines(first: 2) {{
+        nodes {{ id code title originalPriceSet {_MONEY} discountedPriceSet {_MONEY} {_TAX_LINES} }}
+      }}
+      refunds(first: 2) {{
+        id legacyResourceId note createdAt totalRefundedSet {_MONEY}
+        refundLineItems(first: 10) {{
+          nodes {{ lineItem {{ id }} quantity restockType subtotalSet {_MONEY} totalTaxSet {_MONEY} }}
+        }}
+      }}
+"""
+ORDERS_QUERY = f"""
+query OrdersUpdatedSince($first: Int!, $after: String, $query: String!) {{
+  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ {ORDER_FIELDS} }}
+  }}
+}}
+"""
+ORDER_LINE_ITEMS_QUERY = f"""
+query OrderLineItems($id: ID!, $first: Int!, $after: String) {{
+  order(id: $id) {{
+    lineItems(first: $first, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ {LINE_ITEM_FIELDS} }}
+    }}
+  }}
+}}
+"""
+WEBHOOK_SUBSCRIPTIONS_QUERY = """
+query WebhookSubscriptions($first: Int!, $after: String) {
+  webhookSubscriptions(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id topic uri format createdAt }
+  }
+}
+"""
+WEBHOOK_SUBSCRIPTION_CREATE = """
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic uri format createdAt }
+    userErrors { field message }
+  }
+}
+"""
+
+
+class TokenCache(Protocol):
+    """Where a client-credentials token is kept between calls (Django's cache fits)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None: ...
+
+    def delete(self, key: str) -> Any: ...
+
+
+class MemoryTokenCache:
+    """A process-local TokenCache for scripts and tests."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._items: dict[str, tuple[Any, float | None]] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            value, expires = self._items.get(key, (default, None))
+            if expires is not None and self._clock() >= expires:
+                self._items.pop(key, None)
+                return default
+            return value
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        with self._lock:
+            self._items[key] = (value, None if timeout is None else self._clock() + timeout)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+
+@dataclass(frozen=True)
+class ThrottleStatus:
+    maximum_available: float
+    currently_available: float
+    restore_rate: float
+
+
+@dataclass(frozen=True)
+class QueryCost:
+    requested: float | None
+    actual: float | None
+    throttle: ThrottleStatus | None
+
+
+@dataclass(frozen=True)
+class GraphQLResult:
+    data: dict
+    cost: QueryCost | None
+
+
+@dataclass(frozen=True)
+class OrdersPage:
+    nodes: list[dict]
+    has_next_page: bool
+    end_cursor: str | None
+    cost: QueryCost | None = None
+
+
+@dataclass(frozen=True)
+class WebhookSubscription:
+    id: str
+    topic: str
+    uri: str
+    format: str = "JSON"
+
+
+@dataclass(frozen=True)
+class WebhookSubscriptionResult:
+    subscription: WebhookSubscription | None
+    user_errors: list[dict]
+
+
+def _cost(body: Any) -> QueryCost | None:
+    cost = (body.get("extensions") or {}).get("cost") if isinstance(body, dict) else None
+    if not isinstance(cost, dict):
+        return None
+    status = cost.get("throttleStatus")
+    throttle = None
+    if isinstance(status, dict):
+        try:
+            throttle = ThrottleStatus(
+                maximum_available=float(status["maximumAvailable"]),
+                currently_available=float(status["currentlyAvailable"]),
+                restore_rate=float(status["restoreRate"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            throttle = None
+
+    def number(value: Any) -> float | None:
+        return float(value) if isinstance(value, int | float) else None
+
+    return QueryCost(
+        number(cost.get("requestedQueryCost")), number(cost.get("actualQueryCost")), throttle
+    )
+
+
+def _throttled(body: Any) -> bool:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED"
+        for e in errors
+    )
+
+
+def throttle_wait(cost: QueryCost | None) -> float | None:
+    """Seconds until the bucket holds the requested cost: (requested - available) / restoreRate."""
+    if cost is None or cost.throttle is None or cost.requested is None:
+        return None
+    throttle = cost.throttle
+    if throttle.restore_rate <= 0:
+        return None
+    missing = cost.requested - throttle.currently_available
+    return max(0.0, math.ceil(missing / throttle.restore_rate * 100) / 100)
+
+
+def shopify_rate_info(response: httpx.Response) -> RateInfo:
+    """RateInfo from a GraphQL answer: remaining points from throttleStatus, the wait if throttled."""
+    base = default_rate_info(response)
+    try:
+        response.read()
+        body = response.json()
+    except (ValueError, httpx.HTTPError, RuntimeError):
+        return base
+    cost = _cost(body)
+    remaining = base.remaining
+    if cost is not None and cost.throttle is not None:
+        remaining = int(cost.throttle.currently_available)
+    retry_after = base.retry_after
+    if _throttled(body):
+        retry_after = throttle_wait(cost) if retry_after is None else retry_after
+    return RateInfo(remaining=remaining, retry_after=retry_after)
+
+
+class ShopifyClient:
+    """One shop's Admin GraphQL API. Raises PeerError; returns dataclasses and plain dicts."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_version: str,
+        access_token: str = "",
+        client_id: str = "",
+        client_secret: str = "",
+        token_cache: TokenCache | None = None,
+        rate_gate: RateGate | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float | None = None,
+        throttle_retries: int = 2,
+        max_throttle_wait: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not base_url:
+            raise ValueError("Shopify BASE_URL is not configured")
+        if not access_token and not (client_id and client_secret):
+            raise ValueError("Shopify needs ACCESS_TOKEN, or CLIENT_ID and CLIENT_SECRET")
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self.static_token = access_token
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_cache = token_cache if token_cache is not None else MemoryTokenCache()
+        self.throttle_retries = throttle_retries
+        self.max_throttle_wait = max_throttle_wait
+        self.sleep = sleep
+        self.http = build_client(
+            peer=PEER,
+            base_url=self.base_url,
+            headers={"Content-Type": "application/json"},
+            timeout=timeout,
+            rate_gate=rate_gate,
+            rate_info=shopify_rate_info,
+            transport=transport,
+        )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], **kwargs: Any) -> ShopifyClient:
+        """Build from a SHOPIFY settings block (BASE_URL, API_VERSION, ACCESS_TOKEN, CLIENT_ID…)."""
+        return cls(
+            base_url=config.get("BASE_URL", ""),
+            api_version=config.get("API_VERSION", "2026-10"),
+            access_token=config.get("ACCESS_TOKEN", ""),
+            client_id=config.get("CLIENT_ID", ""),
+            client_secret=config.get("CLIENT_SECRET", ""),
+            **kwargs,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> ShopifyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- tokens -------------------------------------------------------------------------------
+    @property
+    def _cache_key(self) -> str:
+        return f"shopify.token:{self.base_url}:{self.client_id}"
+
+    def access_token(self, *, fresh: bool = False) -> str:
+        """The static token, or a cached client-credentials token (fetched when missing or stale)."""
+        if self.static_token:
+            return self.static_token
+        if not fresh:
+            cached = self.token_cache.get(self._cache_key)
+            if cached:
+                return cached
+        response = self.http.post(
+            "/admin/oauth/access_token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+            },
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        raise_for_status(PEER, response)
+        try:
+            body = response.json()
+            token = str(body["access_token"])
+            expires_in = float(body.get("expires_in") or 86400)
+        except (ValueError, KeyError, TypeError):
+            raise PeerError(PEER, "token answer has no access_token", retryable=False) from None
+        # Refresh early: a token that expires mid-poll would cost a 401 round trip.
+        margin = min(TOKEN_EARLY_REFRESH_SECONDS, expires_in * 0.1)
+        self.token_cache.set(self._cache_key, token, max(1.0, expires_in - margin))
+        return token
+
+    # --- transport ----------------------------------------------------------------------------
+    def _post(self, query: str, variables: dict, token: str) -> httpx.Response:
+        try:
+            return self.http.post(
+                f"/admin/api/{self.api_version}/graphql.json",
+                content=json.dumps({"query": query, "variables": variables}),
+                headers={"X-Shopify-Access-Token": token},
+            )
+        except httpx.HTTPError as exc:
+            raise PeerError.from_exception(PEER, exc) from exc
+
+    def execute(self, query: str, variables: dict | None = None) -> GraphQLResult:
+        """Run one operation; waits out short THROTTLED answers, raises PeerError otherwise."""
+        variables = variables or {}
+        attempt = 0
+        while True:
+            try:
+                return self._execute_once(query, variables)
+            except PeerError as error:
+                wait = error.retry_after
+                if (
+                    not error.retryable
+                    or error.status_code not in (200, 429, 503)
+                    or wait is None
+                    or wait > self.max_throttle_wait
+                    or attempt >= self.throttle_retries
+                ):
+                    raise
+                attempt += 1
+                self.sleep(wait)
+
+    def _execute_once(self, query: str, variables: dict) -> GraphQLResult:
+        token = self.access_token()
+        response = self._post(query, variables, token)
+        if response.status_code == 401 and not self.static_token:
+            # The cached token was revoked or expired early: fetch a fresh one and try once more.
+            self.token_cache.delete(self._cache_key)
+            response = self._post(query, variables, self.access_token(fresh=True))
+        raise_for_status(PEER, response, rate_info=shopify_rate_info)
+        try:
+            body = response.json()
+        except ValueError:
+            raise PeerError(
+                PEER, "answer is not JSON", retryable=True, status_code=response.status_code
+            ) from None
+        if not isinstance(body, dict):
+            raise PeerError(PEER, "answer is not a JSON object", retryable=False)
+        cost = _cost(body)
+        if _throttled(body):
+            raise PeerError(
+                PEER,
+                "THROTTLED: query cost exceeds the available points",
+                retryable=True,
+                retry_after=throttle_wait(cost),
+                remaining=int(cost.throttle.currently_available)
+                if cost and cost.throttle
+                else None,
+                status_code=response.status_code,
+                body=response.text[:2000],
+            )
+        errors = body.get("errors")
+        if errors:
+            messages = "; ".join(
+                str(e.get("message", e)) if isinstance(e, dict) else str(e)
+                for e in (errors if isinstance(errors, list) else [errors])
+            )
+            raise PeerError(
+                PEER,
+                f"GraphQL errors: {messages}"[:1000],
+                retryable=False,
+                status_code=response.status_code,
+                body=response.text[:2000],
+            )
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise PeerError(PEER, "answer has no data", retryable=False)
+        return GraphQLResult(data=data, cost=cost)
+
+    # --- operations ---------------------------------------------------------------------------
+    def orders_updated_since(
+        self, since: datetime, *, after: str | None = None, first: int = ORDERS_PAGE_SIZE
+    ) -> OrdersPage:
+        """One page of orders updated after `since`, oldest update first; line items complete."""
+        if since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        result = self.execute(
+            ORDERS_QUERY, {"first": first, "after": after, "query": f"updated_at:>'{stamp}'"}
+        )
+        connection = _field(result.data, "orders")
+        nodes = [node for node in connection.get("nodes") or [] if isinstance(node, dict)]
+        for node in nodes:
+            self._line_items_complete(node)
+        info = connection.get("pageInfo") or {}
+        return OrdersPage(
+            nodes=nodes,
+            has_next_page=bool(info.get("hasNextPage")),
+            end_cursor=info.get("endCursor"),
+            cost=result.cost,
+        )
+
+    def _line_items_complete(self, node: dict) -> None:
+        """Fetch the rest of an order's line items when it has more than the first page."""
+        items = node.get("lineItems")
+        if not isinstance(items, dict):
+            return
+        info = items.get("pageInfo") or {}
+        while info.get("hasNextPage"):
+            result = self.execute(
+                ORDER_LINE_ITEMS_QUERY,
+                {
+                    "id": node["id"],
+                    "first": LINE_ITEMS_MORE_PAGE_SIZE,
+                    "after": info.get("endCursor"),
+                },
+            )
+            more = _field(_field(result.data, "order"), "lineItems")
+            items.setdefault("nodes", []).extend(more.get("nodes") or [])
+            info = more.get("pageInfo") or {}
+        items["pageInfo"] = {"hasNextPage": False, "endCursor": info.get("endCursor")}
+
+    def webhook_subscriptions(self) -> list[WebhookSubscription]:
+        subscriptions: list[WebhookSubscription] = []
+        after = None
+        while True:
+            result = self.execute(WEBHOOK_SUBSCRIPTIONS_QUERY, {"first": 100, "after": after})
+            connection = _field(result.data, "webhookSubscriptions")
+            subscriptions.extend(_subscription(node) for node in connection.get("nodes") or [])
+            info = connection.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return subscriptions
+            after = info.get("endCursor")
+
+    def webhook_subscription_create(self, topic: str, uri: str) -> WebhookSubscriptionResult:
+        result = self.execute(
+            WEBHOOK_SUBSCRIPTION_CREATE,
+            {"topic": topic, "webhookSubscription": {"uri": uri, "format": "JSON"}},
+        )
+        payload = _field(result.data, "webhookSubscriptionCreate")
+        created = payload.get("webhookSubscription")
+        return WebhookSubscriptionResult(
+            subscription=_subscription(created) if isinstance(created, dict) else None,
+            user_errors=[e for e in payload.get("userErrors") or [] if isinstance(e, dict)],
+        )
+
+
+def _field(data: dict, name: str) -> dict:
+    value = data.get(name) if isinstance(data, dict) else None
+    if not isinstance(value, dict):
+        raise PeerError(PEER, f"answer has no {name}", retryable=False)
+    return value
+
+
+def _subscription(node: dict) -> WebhookSubscription:
+    return WebhookSubscription(
+        id=str(node.get("id", "")),
+        topic=str(node.get("topic", "")),
+        uri=str(node.get("uri") or node.get("callbackUrl") or ""),
+        format=str(node.get("format") or "JSON"),
+    )
