@@ -9,4 +9,5 @@ urlpatterns = [
     path("faults/<slug:peer>.json", views.fault_api, name="fault-api"),
     # The stand-in peers, one sub-app each (their own URL namespaces).
     path("shopify/", include("apps.sandbox.shopify.urls")),
+    path("shipbob/", include("apps.sandbox.shipbob.urls")),
 ]

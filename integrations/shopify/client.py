@@ -120,6 +120,54 @@ mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSu
 }
 """
 
+# Fulfillment orders: 5 orders × 50 lines requests ~520 points (an order rarely has more than 2).
+FULFILLMENT_ORDERS_PAGE_SIZE = 5
+FULFILLMENT_ORDER_LINES_PAGE_SIZE = 50
+_FO_LINE_FIELDS = "id remainingQuantity totalQuantity lineItem { id sku }"
+FULFILLMENT_ORDERS_QUERY = f"""
+query OrderFulfillmentOrders($id: ID!, $first: Int!, $after: String, $linesFirst: Int!) {{
+  order(id: $id) {{
+    fulfillmentOrders(first: $first, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{
+        id status
+        lineItems(first: $linesFirst) {{
+          pageInfo {{ hasNextPage endCursor }}
+          nodes {{ {_FO_LINE_FIELDS} }}
+        }}
+      }}
+    }}
+  }}
+}}
+"""
+FULFILLMENT_ORDER_LINES_QUERY = f"""
+query FulfillmentOrderLines($id: ID!, $first: Int!, $after: String) {{
+  fulfillmentOrder(id: $id) {{
+    lineItems(first: $first, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ {_FO_LINE_FIELDS} }}
+    }}
+  }}
+}}
+"""
+FULFILLMENT_CREATE = """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
+  fulfillmentCreate(fulfillment: $fulfillment, message: $message) {
+    fulfillment { id status trackingInfo { company number url } }
+    userErrors { field message }
+  }
+}
+"""
+ORDER_FULFILLMENTS_QUERY = """
+query OrderFulfillments($id: ID!, $first: Int!) {
+  order(id: $id) {
+    fulfillments(first: $first) { id status createdAt trackingInfo(first: 3) { company number url } }
+  }
+}
+"""
+# A list, not a connection: 50 × (1 + 3 tracking infos) keeps the query near 200 points.
+ORDER_FULFILLMENTS_LIMIT = 50
+
 
 class TokenCache(Protocol):
     """Where a client-credentials token is kept between calls (Django's cache fits)."""
@@ -196,6 +244,92 @@ class WebhookSubscription:
 class WebhookSubscriptionResult:
     subscription: WebhookSubscription | None
     user_errors: list[dict]
+
+
+@dataclass(frozen=True)
+class FulfillmentOrderLine:
+    """A FulfillmentOrderLineItem; `line_item_id` is the REST line id (the LineItem gid's number)."""
+
+    id: str
+    remaining_quantity: int
+    total_quantity: int
+    line_item_id: int
+    sku: str | None
+
+
+@dataclass(frozen=True)
+class FulfillmentOrder:
+    """status: OPEN, IN_PROGRESS, CLOSED, CANCELLED, INCOMPLETE, ON_HOLD or SCHEDULED."""
+
+    id: str
+    status: str
+    lines: tuple[FulfillmentOrderLine, ...]
+
+    @property
+    def fulfillable(self) -> bool:
+        """Shopify takes fulfillments only on OPEN and IN_PROGRESS fulfillment orders."""
+        return self.status in FULFILLABLE_STATUSES
+
+
+FULFILLABLE_STATUSES = frozenset({"OPEN", "IN_PROGRESS"})
+
+
+@dataclass(frozen=True)
+class TrackingInfo:
+    company: str
+    number: str
+    url: str
+
+
+@dataclass(frozen=True)
+class FulfillmentResult:
+    """fulfillmentCreate's answer: the new fulfillment, or Shopify's userErrors (not raised)."""
+
+    fulfillment_id: str | None
+    status: str  # the Fulfillment's status (SUCCESS…); "" when none was created
+    user_errors: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.fulfillment_id is not None and not self.user_errors
+
+
+@dataclass(frozen=True)
+class OrderFulfillment:
+    """A fulfillment already on the order (to recognise our own shipment after a lost answer)."""
+
+    id: str
+    status: str
+    tracking_numbers: tuple[str, ...]
+
+
+def gid_number(value: Any) -> int | None:
+    """The numeric tail of a gid ("gid://shopify/LineItem/123" → 123), None if there is none."""
+    tail = str(value or "").rsplit("/", 1)[-1].split("?", 1)[0]
+    return int(tail) if tail.isdigit() else None
+
+
+def _fulfillment_order_line(node: dict) -> FulfillmentOrderLine:
+    item = node.get("lineItem") if isinstance(node.get("lineItem"), dict) else {}
+    line_item_id = gid_number(item.get("id"))
+    if line_item_id is None:
+        raise PeerError(
+            PEER, f"fulfillment order line {node.get('id')!r} has no line item id", retryable=False
+        )
+    sku = item.get("sku")
+    return FulfillmentOrderLine(
+        id=str(node.get("id") or ""),
+        remaining_quantity=int(node.get("remainingQuantity") or 0),
+        total_quantity=int(node.get("totalQuantity") or 0),
+        line_item_id=line_item_id,
+        sku=str(sku) if sku is not None else None,
+    )
+
+
+def _user_error(error: Any) -> str:
+    if isinstance(error, dict):
+        return str(error.get("message") or error)
+    return str(error)
 
 
 def _cost(body: Any) -> QueryCost | None:
@@ -500,6 +634,134 @@ class ShopifyClient:
             subscription=_subscription(created) if isinstance(created, dict) else None,
             user_errors=[e for e in payload.get("userErrors") or [] if isinstance(e, dict)],
         )
+
+    # --- fulfillment ---------------------------------------------------------------------------
+    def fulfillment_orders(self, order_gid: str) -> list[FulfillmentOrder]:
+        """Every fulfillment order of the order (closed ones too), their lines complete."""
+        orders: list[FulfillmentOrder] = []
+        after = None
+        while True:
+            result = self.execute(
+                FULFILLMENT_ORDERS_QUERY,
+                {
+                    "id": order_gid,
+                    "first": FULFILLMENT_ORDERS_PAGE_SIZE,
+                    "after": after,
+                    "linesFirst": FULFILLMENT_ORDER_LINES_PAGE_SIZE,
+                },
+            )
+            order = result.data.get("order")
+            if not isinstance(order, dict):
+                raise PeerError(PEER, f"order {order_gid} not found", retryable=False)
+            connection = _field(order, "fulfillmentOrders")
+            for node in connection.get("nodes") or []:
+                if isinstance(node, dict):
+                    orders.append(self._fulfillment_order(node))
+            info = connection.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return orders
+            after = info.get("endCursor")
+
+    def _fulfillment_order(self, node: dict) -> FulfillmentOrder:
+        items = node.get("lineItems") if isinstance(node.get("lineItems"), dict) else {}
+        nodes = [n for n in items.get("nodes") or [] if isinstance(n, dict)]
+        info = items.get("pageInfo") or {}
+        while info.get("hasNextPage"):
+            result = self.execute(
+                FULFILLMENT_ORDER_LINES_QUERY,
+                {
+                    "id": node["id"],
+                    "first": FULFILLMENT_ORDER_LINES_PAGE_SIZE,
+                    "after": info.get("endCursor"),
+                },
+            )
+            more = _field(_field(result.data, "fulfillmentOrder"), "lineItems")
+            nodes.extend(n for n in more.get("nodes") or [] if isinstance(n, dict))
+            info = more.get("pageInfo") or {}
+        return FulfillmentOrder(
+            id=str(node.get("id") or ""),
+            status=str(node.get("status") or ""),
+            lines=tuple(_fulfillment_order_line(n) for n in nodes),
+        )
+
+    def fulfillment_create(
+        self,
+        *,
+        lines: list[tuple[str, list[tuple[str, int]]]],
+        tracking: TrackingInfo,
+        notify_customer: bool = True,
+    ) -> FulfillmentResult:
+        """Fulfil [(fulfillment order id, [(its line item id, quantity), ...]), ...] with tracking.
+
+        Not idempotent at Shopify: before retrying after a lost answer, re-read
+        `fulfillment_orders` (remainingQuantity) or `order_fulfillments` (tracking number).
+        """
+        if not lines or any(not items for _, items in lines):
+            raise ValueError("fulfillment_create needs at least one line per fulfillment order")
+        for _, items in lines:
+            for _, quantity in items:
+                if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+                    raise ValueError(f"quantity must be a positive int, not {quantity!r}")
+        fulfillment: dict[str, Any] = {
+            "lineItemsByFulfillmentOrder": [
+                {
+                    "fulfillmentOrderId": fo_id,
+                    "fulfillmentOrderLineItems": [
+                        {"id": line_id, "quantity": quantity} for line_id, quantity in items
+                    ],
+                }
+                for fo_id, items in lines
+            ],
+            "notifyCustomer": notify_customer,
+        }
+        # Shopify validates what is sent (an empty url is refused): send only what we have.
+        info = {
+            key: value
+            for key, value in (
+                ("company", tracking.company),
+                ("number", tracking.number),
+                ("url", tracking.url),
+            )
+            if value
+        }
+        if info:
+            fulfillment["trackingInfo"] = info
+        result = self.execute(FULFILLMENT_CREATE, {"fulfillment": fulfillment})
+        payload = _field(result.data, "fulfillmentCreate")
+        created = (
+            payload.get("fulfillment") if isinstance(payload.get("fulfillment"), dict) else None
+        )
+        return FulfillmentResult(
+            fulfillment_id=str(created["id"]) if created and created.get("id") else None,
+            status=str(created.get("status") or "") if created else "",
+            user_errors=tuple(_user_error(e) for e in payload.get("userErrors") or []),
+        )
+
+    def order_fulfillments(self, order_gid: str) -> list[OrderFulfillment]:
+        """The order's fulfillments with their tracking numbers (oldest first)."""
+        result = self.execute(
+            ORDER_FULFILLMENTS_QUERY, {"id": order_gid, "first": ORDER_FULFILLMENTS_LIMIT}
+        )
+        order = result.data.get("order")
+        if not isinstance(order, dict):
+            raise PeerError(PEER, f"order {order_gid} not found", retryable=False)
+        fulfillments = []
+        for node in order.get("fulfillments") or []:
+            if not isinstance(node, dict):
+                continue
+            numbers = tuple(
+                str(info["number"])
+                for info in node.get("trackingInfo") or []
+                if isinstance(info, dict) and info.get("number")
+            )
+            fulfillments.append(
+                OrderFulfillment(
+                    id=str(node.get("id") or ""),
+                    status=str(node.get("status") or ""),
+                    tracking_numbers=numbers,
+                )
+            )
+        return fulfillments
 
 
 def _field(data: dict, name: str) -> dict:

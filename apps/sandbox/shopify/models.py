@@ -61,3 +61,99 @@ class StoreCostBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key[:8]}…: {self.available:.0f}"
+
+
+class StoreFulfillmentOrder(models.Model):
+    """Shopify's FulfillmentOrder: the work one location owes for an order (one per order here)."""
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN"
+        IN_PROGRESS = "IN_PROGRESS"
+        CLOSED = "CLOSED"
+        CANCELLED = "CANCELLED"
+        INCOMPLETE = "INCOMPLETE"
+        ON_HOLD = "ON_HOLD"
+        SCHEDULED = "SCHEDULED"
+
+    order = models.ForeignKey(
+        StoreOrder, on_delete=models.CASCADE, related_name="fulfillment_orders"
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.gid} ({self.status})"
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/FulfillmentOrder/{self.pk}"
+
+
+class StoreFulfillmentOrderLine(models.Model):
+    """A FulfillmentOrderLineItem: one order line's quantity owed by a fulfillment order."""
+
+    fulfillment_order = models.ForeignKey(
+        StoreFulfillmentOrder, on_delete=models.CASCADE, related_name="lines"
+    )
+    line_item_id = models.BigIntegerField()  # the REST line item id (LineItem gid's number)
+    sku = models.CharField(max_length=255, null=True, blank=True)
+    total_quantity = models.PositiveIntegerField()
+    remaining_quantity = models.PositiveIntegerField()
+    fulfilled_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.sku or self.line_item_id}: {self.remaining_quantity}/{self.total_quantity}"
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/FulfillmentOrderLineItem/{self.pk}"
+
+
+class StoreFulfillment(models.Model):
+    """A Fulfillment made by fulfillmentCreate: what shipped, with which tracking, notified or not."""
+
+    order = models.ForeignKey(StoreOrder, on_delete=models.CASCADE, related_name="fulfillments")
+    status = models.CharField(max_length=16, default="SUCCESS")
+    tracking_company = models.CharField(max_length=255, blank=True)
+    tracking_number = models.CharField(max_length=255, blank=True)
+    tracking_url = models.CharField(max_length=1000, blank=True)
+    notify_customer = models.BooleanField(default=False)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.gid} {self.tracking_number}"
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Fulfillment/{self.pk}"
+
+
+class StoreFulfillmentLine(models.Model):
+    fulfillment = models.ForeignKey(
+        StoreFulfillment, on_delete=models.CASCADE, related_name="lines"
+    )
+    fulfillment_order_line = models.ForeignKey(
+        StoreFulfillmentOrderLine, on_delete=models.CASCADE, related_name="fulfillment_lines"
+    )
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.fulfillment_order_line_id} × {self.quantity}"
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/FulfillmentLineItem/{self.pk}"

@@ -1,7 +1,8 @@
 """The stand-in's GraphQL surface: the store's REST orders rendered as Admin GraphQL nodes.
 
-Root fields: `orders` (search on updated_at / created_at, sortKey, cursor pagination), `order`,
-`webhookSubscriptions` and the `webhookSubscriptionCreate` mutation — what our client uses.
+Root fields: `orders` (search on updated_at / created_at, sortKey, cursor pagination), `order`
+(with its `fulfillmentOrders` and `fulfillments`), `fulfillmentOrder`, `webhookSubscriptions`, and
+the `webhookSubscriptionCreate` and `fulfillmentCreate` mutations — what our client uses.
 """
 
 import base64
@@ -14,8 +15,19 @@ from typing import Any
 
 from django.db.models import Q
 
+from apps.sandbox.shopify.fulfillment import (
+    FULFILLABLE,
+    FulfillmentRequest,
+    fulfillment_apply,
+    fulfillment_orders_of,
+)
 from apps.sandbox.shopify.gql import GraphQLError
-from apps.sandbox.shopify.models import StoreOrder, StoreWebhookSubscription
+from apps.sandbox.shopify.models import (
+    StoreFulfillment,
+    StoreFulfillmentOrder,
+    StoreOrder,
+    StoreWebhookSubscription,
+)
 
 MAX_PAGE = 250
 WEBHOOK_TOPICS = frozenset(
@@ -293,7 +305,112 @@ def order_node(payload: dict) -> dict:
         "lineItems": lambda args: list_connection(lines, args),
         "shippingLines": lambda args: list_connection(shipping, args),
         "refunds": lambda args: refunds[: args["first"]] if args.get("first") else refunds,
+        "fulfillmentOrders": lambda args: list_connection(
+            [
+                fulfillment_order_node(fo, payload)
+                for fo in fulfillment_orders_of(shopify_id=payload["id"])
+            ],
+            args,
+        ),
+        "fulfillments": lambda args: _fulfillments(payload, args),
     }
+
+
+# --- fulfillment orders and fulfillments ---------------------------------------------------------
+def _stamp_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _line_nodes_by_id(payload: dict) -> dict[int, dict]:
+    currency = payload.get("currency") or "USD"
+    return {
+        int(item["id"]): _line_node(item, currency)
+        for item in payload.get("line_items") or []
+        if item.get("id") is not None
+    }
+
+
+def fulfillment_order_node(row: StoreFulfillmentOrder, payload: dict) -> dict:
+    line_nodes = _line_nodes_by_id(payload)
+    lines = [
+        {
+            "__typename": "FulfillmentOrderLineItem",
+            "id": line.gid,
+            "sku": line.sku,
+            "totalQuantity": line.total_quantity,
+            "remainingQuantity": line.remaining_quantity,
+            "requiresShipping": True,
+            "lineItem": line_nodes.get(line.line_item_id)
+            or {
+                "__typename": "LineItem",
+                "id": gid("LineItem", line.line_item_id),
+                "sku": line.sku,
+            },
+        }
+        for line in row.lines.all()
+    ]
+    return {
+        "__typename": "FulfillmentOrder",
+        "id": row.gid,
+        "status": row.status,
+        "requestStatus": "UNSUBMITTED",
+        "orderId": gid("Order", payload.get("id")),
+        "orderName": payload.get("name"),
+        "createdAt": _stamp_utc(row.created_at),
+        "updatedAt": _stamp_utc(row.updated_at),
+        "supportedActions": [
+            {"__typename": "FulfillmentOrderSupportedAction", "action": "CREATE_FULFILLMENT"}
+        ]
+        if row.status in FULFILLABLE
+        else [],
+        "lineItems": lambda args: list_connection(lines, args),
+    }
+
+
+def fulfillment_node(row: StoreFulfillment, payload: dict | None = None) -> dict:
+    line_nodes = _line_nodes_by_id(payload or row.order.payload)
+    tracking = (
+        [
+            {
+                "__typename": "FulfillmentTrackingInfo",
+                "company": row.tracking_company or None,
+                "number": row.tracking_number or None,
+                "url": row.tracking_url or None,
+            }
+        ]
+        if row.tracking_company or row.tracking_number or row.tracking_url
+        else []
+    )
+    lines = [
+        {
+            "__typename": "FulfillmentLineItem",
+            "id": line.gid,
+            "quantity": line.quantity,
+            "lineItem": line_nodes.get(line.fulfillment_order_line.line_item_id)
+            or {
+                "__typename": "LineItem",
+                "id": gid("LineItem", line.fulfillment_order_line.line_item_id),
+            },
+        }
+        for line in row.lines.select_related("fulfillment_order_line")
+    ]
+    return {
+        "__typename": "Fulfillment",
+        "id": row.gid,
+        "legacyResourceId": str(row.pk),
+        "status": row.status,
+        "createdAt": _stamp_utc(row.created_at),
+        "updatedAt": _stamp_utc(row.created_at),
+        "trackingInfo": lambda args: tracking[: args["first"]] if args.get("first") else tracking,
+        "fulfillmentLineItems": lambda args: list_connection(lines, args),
+    }
+
+
+def _fulfillments(payload: dict, args: dict) -> list[dict]:
+    rows = StoreFulfillment.objects.filter(order__shopify_id=payload["id"]).order_by("id")
+    if args.get("first"):
+        rows = rows[: int(args["first"])]
+    return [fulfillment_node(row, payload) for row in rows]
 
 
 # --- root fields ---------------------------------------------------------------------------------
@@ -371,6 +488,75 @@ def order_resolve(args: dict) -> dict | None:
     return order_node(row.payload) if row else None
 
 
+def fulfillment_order_resolve(args: dict) -> dict | None:
+    fo_id = gid_parse(args.get("id"), "FulfillmentOrder")
+    if fo_id is None:
+        raise GraphQLError(f"Invalid global id {args.get('id')!r}")
+    row = StoreFulfillmentOrder.objects.select_related("order").filter(pk=fo_id).first()
+    return fulfillment_order_node(row, row.order.payload) if row else None
+
+
+def _required_id(value: Any, kind: str, where: str) -> int:
+    number = gid_parse(value, kind)
+    if number is None:
+        raise GraphQLError(f"Variable $fulfillment: invalid global id {value!r} at {where}")
+    return number
+
+
+def fulfillment_create(args: dict) -> dict:
+    """fulfillmentCreate(fulfillment: FulfillmentInput!, message: String)."""
+    fulfillment = args.get("fulfillment")
+    if not isinstance(fulfillment, dict):
+        raise GraphQLError(
+            "Variable $fulfillment of type FulfillmentInput! was provided invalid value"
+        )
+    entries = fulfillment.get("lineItemsByFulfillmentOrder")
+    if not isinstance(entries, list):
+        raise GraphQLError(
+            "Variable $fulfillment: lineItemsByFulfillmentOrder is required (a list)"
+        )
+    requests = []
+    for index, entry in enumerate(entries):
+        where = f"lineItemsByFulfillmentOrder.{index}"
+        if not isinstance(entry, dict):
+            raise GraphQLError(f"Variable $fulfillment: expected an object at {where}")
+        fo_id = _required_id(entry.get("fulfillmentOrderId"), "FulfillmentOrder", where)
+        items = entry.get("fulfillmentOrderLineItems")
+        lines = None
+        if items:
+            lines = []
+            for position, item in enumerate(items):
+                at = f"{where}.fulfillmentOrderLineItems.{position}"
+                if not isinstance(item, dict) or "quantity" not in item:
+                    raise GraphQLError(
+                        f"Variable $fulfillment: id and quantity are required at {at}"
+                    )
+                if not isinstance(item["quantity"], int) or isinstance(item["quantity"], bool):
+                    raise GraphQLError(f"Variable $fulfillment: quantity must be an Int at {at}")
+                line_id = _required_id(item.get("id"), "FulfillmentOrderLineItem", at)
+                lines.append((line_id, item["quantity"]))
+        requests.append(FulfillmentRequest(fulfillment_order_id=fo_id, lines=lines, index=index))
+    tracking = fulfillment.get("trackingInfo") or {}
+    if not isinstance(tracking, dict):
+        raise GraphQLError("Variable $fulfillment: trackingInfo must be an object")
+    numbers, urls = tracking.get("numbers") or [], tracking.get("urls") or []
+    outcome = fulfillment_apply(
+        requests=requests,
+        tracking={
+            "company": tracking.get("company"),
+            "number": tracking.get("number") or (numbers[0] if numbers else None),
+            "url": tracking.get("url") or (urls[0] if urls else None),
+        },
+        notify_customer=bool(fulfillment.get("notifyCustomer")),  # Shopify's default: false
+        message=str(args.get("message") or ""),
+    )
+    return {
+        "__typename": "FulfillmentCreatePayload",
+        "fulfillment": fulfillment_node(outcome.fulfillment) if outcome.fulfillment else None,
+        "userErrors": [{"__typename": "UserError", **error} for error in outcome.user_errors],
+    }
+
+
 def _subscription_node(row: StoreWebhookSubscription) -> dict:
     return {
         "__typename": "WebhookSubscription",
@@ -446,6 +632,10 @@ def webhook_subscription_create(args: dict) -> dict:
 QUERY_ROOT = {
     "orders": orders_resolve,
     "order": order_resolve,
+    "fulfillmentOrder": fulfillment_order_resolve,
     "webhookSubscriptions": webhook_subscriptions_resolve,
 }
-MUTATION_ROOT = {"webhookSubscriptionCreate": webhook_subscription_create}
+MUTATION_ROOT = {
+    "webhookSubscriptionCreate": webhook_subscription_create,
+    "fulfillmentCreate": fulfillment_create,
+}

@@ -3,7 +3,8 @@
 Each order is written to the stand-in's store (so the GraphQL poll sees it) and each of its events
 (create, paid, updated, cancelled, refund) is delivered over real HTTP as Shopify does it: raw JSON
 with `\\/` and `\\u0026` escapes, HMAC-signed with the first webhook secret, the X-Shopify-* headers.
-Duplicate, out-of-order, late and dropped deliveries happen at the configured rates.
+Duplicate, out-of-order, late and dropped deliveries happen at the configured rates. Each stored
+order gets its fulfillment order (see fulfillment.py).
 """
 
 import json
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
+from apps.sandbox.shopify.fulfillment import fulfillment_orders_sync
 from apps.sandbox.shopify.models import StoreOrder
 from integrations.shopify.webhooks import webhook_signature
 
@@ -580,7 +582,7 @@ def _events(
 
 
 def _store_save(payload: dict) -> None:
-    StoreOrder.objects.update_or_create(
+    row, _ = StoreOrder.objects.update_or_create(
         shopify_id=payload["id"],
         defaults={
             "order_number": payload["order_number"],
@@ -589,6 +591,8 @@ def _store_save(payload: dict) -> None:
             "updated_at": datetime.fromisoformat(payload["updated_at"]),
         },
     )
+    # Shopify opens the fulfillment order with the order; refunds and cancellation shrink it.
+    fulfillment_orders_sync(order=row)
 
 
 def _schedule(
@@ -713,7 +717,14 @@ def storefront_tick(orders: int | None = None) -> dict:
     if orders is None:
         orders = settings.O2C_SIMULATOR_ORDERS_PER_MINUTE
     config = SimulatorConfig(
-        orders=orders, duplicate_rate=0.1, out_of_order_rate=0.1, late_rate=0.05, drop_rate=0.05
+        orders=orders,
+        duplicate_rate=0.1,
+        out_of_order_rate=0.1,
+        late_rate=0.05,
+        drop_rate=0.05,
+        # Enough unmapped and SKU-less lines that the demo always shows some holds.
+        sku_missing_rate=0.08,
+        unknown_sku_rate=0.06,
     )
     result = storefront_simulate(config=config)
     if result.failures:
@@ -726,3 +737,31 @@ def storefront_tick(orders: int | None = None) -> dict:
         "dropped": result.dropped,
         "failed": len(result.failures),
     }
+
+
+def order_cancel_deliver(*, shopify_id: int, target_url: str = "") -> SimulationResult:
+    """The merchant cancels an existing order: update the store and send a signed orders/cancelled."""
+    row = StoreOrder.objects.get(shopify_id=shopify_id)
+    payload = row.payload
+    moment = max(timezone.now().astimezone(UTC), row.updated_at + timedelta(seconds=1)).replace(
+        microsecond=0
+    )
+    stamp = moment.isoformat()
+    payload["cancelled_at"] = stamp
+    payload["cancel_reason"] = "customer"
+    payload["updated_at"] = stamp
+    for line in payload["line_items"]:
+        line["fulfillable_quantity"] = 0
+    _store_save(payload)
+    delivery = Delivery(
+        topic="orders/cancelled",
+        body=shopify_json(payload),
+        order_id=shopify_id,
+        event_id=str(uuid.uuid4()),
+        triggered_at=stamp,
+    )
+    result = SimulationResult(order_ids=[shopify_id], deliveries=[delivery])
+    deliveries_send(
+        [delivery], url=target_url or settings.O2C_PUBLIC_URL + WEBHOOK_PATH, result=result
+    )
+    return result
