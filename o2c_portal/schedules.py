@@ -55,6 +55,11 @@ STATIC_SCHEDULES: list[ScheduleDeclaration] = [
         minutes=settings.SCHEDULE_MINUTES["SHOPIFY_POLL"],
     ),
     ScheduleDeclaration(
+        name="orders.shipbob_shipments_poll",
+        func="apps.orders.warehouse.shipments_poll_task",
+        minutes=settings.SCHEDULE_MINUTES["SHIPBOB_SHIPMENTS_POLL"],
+    ),
+    ScheduleDeclaration(
         name="orders.shopify_subscriptions",
         func="apps.orders.reconcile.webhook_subscriptions_check_task",
         minutes=settings.SCHEDULE_MINUTES["SHOPIFY_SUBSCRIPTIONS"],
@@ -65,6 +70,11 @@ SIMULATOR_SCHEDULES: list[ScheduleDeclaration] = [
     ScheduleDeclaration(
         name="sandbox.storefront_tick",
         func="apps.sandbox.shopify.simulator.storefront_tick",
+        minutes=1,
+    ),
+    ScheduleDeclaration(
+        name="sandbox.shipbob_tick",
+        func="apps.sandbox.shipbob.simulator.shipping_tick_task",
         minutes=1,
     ),
 ]

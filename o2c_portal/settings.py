@@ -77,7 +77,7 @@ INSTALLED_APPS = [
     "apps.ops",
 ]
 if O2C_SANDBOX:
-    INSTALLED_APPS += ["apps.sandbox", "apps.sandbox.shopify"]
+    INSTALLED_APPS += ["apps.sandbox", "apps.sandbox.shopify", "apps.sandbox.shipbob"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -290,10 +290,23 @@ RATE_BUDGETS = {
 SCHEDULE_MINUTES = {
     "SHOPIFY_POLL": env_int("SHOPIFY_POLL_MINUTES", 5),
     "SHOPIFY_SUBSCRIPTIONS": env_int("SHOPIFY_SUBSCRIPTIONS_MINUTES", 30),
+    "SHIPBOB_SHIPMENTS_POLL": env_int("SHIPBOB_SHIPMENTS_POLL_MINUTES", 10),
 }
 # The demo's storefront simulator (sandbox only): a few orders a minute, as signed webhooks.
 O2C_SIMULATOR = env_bool("O2C_SIMULATOR", False)
 O2C_SIMULATOR_ORDERS_PER_MINUTE = env_int("O2C_SIMULATOR_ORDERS_PER_MINUTE", 4)
+# The ShipBob stand-in (sandbox only): its sliding window (benches scale it, e.g. 150 per 6 s)
+# and the shipping simulator's pace and misbehaviour.
+SANDBOX_SHIPBOB = {
+    "WINDOW_SECONDS": env_float("SANDBOX_SHIPBOB_WINDOW_SECONDS", 60.0),
+    "LIMIT": env_int("SANDBOX_SHIPBOB_LIMIT", 150),
+    "SHIP_AFTER_SECONDS": env_float("SANDBOX_SHIPBOB_SHIP_AFTER_SECONDS", 30.0),
+    "DELIVER_AFTER_SECONDS": env_float("SANDBOX_SHIPBOB_DELIVER_AFTER_SECONDS", 120.0),
+    "PARTIAL_RATE": env_float("SANDBOX_SHIPBOB_PARTIAL_RATE", 0.15),
+    "EXCEPTION_RATE": env_float("SANDBOX_SHIPBOB_EXCEPTION_RATE", 0.03),
+    "DUPLICATE_RATE": env_float("SANDBOX_SHIPBOB_DUPLICATE_RATE", 0.1),
+    "DROP_RATE": env_float("SANDBOX_SHIPBOB_DROP_RATE", 0.05),
+}
 
 
 # --- Peers: one block each, every value from the environment ------------------------------------
@@ -330,6 +343,8 @@ SHIPBOB = {
     "WEBHOOK_SECRET": os.environ.get(
         "SHIPBOB_WEBHOOK_SECRET", "whsec_c2FuZGJveC1zaGlwYm9iLXNlY3JldA==" if O2C_SANDBOX else ""
     ),
+    # Used when no shipping-method mapping matches the order's Shopify shipping line.
+    "DEFAULT_SHIPPING_METHOD": os.environ.get("SHIPBOB_DEFAULT_SHIPPING_METHOD", "Standard"),
 }
 XERO = {
     "API_URL": _peer_url("XERO_API_URL", "xero/api.xro/2.0"),

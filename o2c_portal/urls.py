@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from apps.orders.webhooks import shopify_webhook
+from apps.orders.webhooks import shipbob_webhook, shopify_webhook
 from o2c_portal import views
 
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("ops/", include("apps.ops.urls")),
     path("orders/", include("apps.orders.urls")),
     path("webhooks/shopify/", shopify_webhook, name="webhook-shopify"),
+    path("webhooks/shipbob/", shipbob_webhook, name="webhook-shipbob"),
 ]
 
 if settings.O2C_SANDBOX:

@@ -42,6 +42,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.change_skumapping",
         "inventory.delete_skumapping",
         "inventory.view_mappingversion",
+        "inventory.view_shippingmethodmapping",
+        "inventory.add_shippingmethodmapping",
+        "inventory.change_shippingmethodmapping",
+        "inventory.delete_shippingmethodmapping",
         "sandbox.change_sandboxfault",
     ],
 }

@@ -27,7 +27,12 @@ from apps.inventory.changes import (
     mapping_state_of,
 )
 from apps.inventory.forms import SkuMappingForm, WarehouseComponentFormSet, formset_components
-from apps.inventory.models import MappingVersion, SkuMapping, WarehouseComponent
+from apps.inventory.models import (
+    MappingVersion,
+    ShippingMethodMapping,
+    SkuMapping,
+    WarehouseComponent,
+)
 from apps.inventory.resources import SkuMappingResource
 from apps.inventory.services import mapping_impact, mapping_version_bump
 
@@ -369,3 +374,21 @@ class MappingVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ShippingMethodMapping)
+class ShippingMethodMappingAdmin(admin.ModelAdmin):
+    """Shopify shipping line → ShipBob shipping method; unmapped lines use SHIPBOB_DEFAULT_SHIPPING_METHOD."""
+
+    list_display = ("shopify_shipping", "shipbob_shipping_method")
+    search_fields = ("shopify_shipping", "shipbob_shipping_method")
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            mapping_version_bump(actor=request.user, summary=f"shipping method {obj}")
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            mapping_version_bump(actor=request.user, summary=f"shipping method {obj} deleted")

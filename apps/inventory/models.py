@@ -160,3 +160,29 @@ class WarehouseComponent(models.Model):
     @property
     def warehouse_key(self) -> str:
         return str(self.inventory_id) if self.inventory_id is not None else self.reference
+
+
+class ShippingMethodMapping(models.Model):
+    """A Shopify shipping line (its code or title) → the warehouse's shipping method."""
+
+    shopify_shipping = models.CharField(
+        "Shopify shipping code or title",
+        max_length=255,
+        help_text="Matched without regard to case against the shipping line's code, then its title.",
+    )
+    shipbob_shipping_method = models.CharField("ShipBob shipping method", max_length=100)
+
+    class Meta:
+        ordering = ["shopify_shipping"]
+        constraints = [
+            models.UniqueConstraint(
+                Upper("shopify_shipping"), name="shippingmethod_unique_shopify"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(shopify_shipping="") & ~models.Q(shipbob_shipping_method=""),
+                name="shippingmethod_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shopify_shipping} → {self.shipbob_shipping_method}"

@@ -3,12 +3,13 @@
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.db.models.functions import Upper
 
 from apps.audit.services import audit_record
-from apps.inventory.models import MappingVersion, SkuMapping
+from apps.inventory.models import MappingVersion, ShippingMethodMapping, SkuMapping
 
 
 class Problem:
@@ -149,3 +150,19 @@ def mapping_components_replace(*, mapping: SkuMapping, components: list[tuple]) 
     mapping.components.all().delete()
     for inventory_id, reference, quantity in components:
         mapping.components.create(inventory_id=inventory_id, reference=reference, quantity=quantity)
+
+
+def shipping_method_for(*, codes_and_titles: Iterable[str]) -> str:
+    """The warehouse shipping method for an order's shipping lines (code first, then title), or the
+    configured default when none is mapped."""
+    wanted = [value.strip().upper() for value in codes_and_titles if value and value.strip()]
+    if wanted:
+        methods = dict(
+            ShippingMethodMapping.objects.annotate(key=Upper("shopify_shipping"))
+            .filter(key__in=wanted)
+            .values_list("key", "shipbob_shipping_method")
+        )
+        for value in wanted:
+            if value in methods:
+                return methods[value]
+    return settings.SHIPBOB["DEFAULT_SHIPPING_METHOD"]

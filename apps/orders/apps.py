@@ -7,5 +7,5 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        # Registers the Shopify receipt handler and the mapping-impact provider.
-        from apps.orders import impact, webhooks  # noqa: F401
+        # Registers the receipt handlers, the outbox actions and the mapping-impact provider.
+        from apps.orders import fulfillment, impact, warehouse, webhooks  # noqa: F401

@@ -15,10 +15,16 @@ class Order(models.Model):
         RECEIVED = "received", "Received"
         HELD = "held", "Held"
         READY = "ready", "Ready"
+        SUBMITTED = "submitted", "Submitted to warehouse"
+        PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+        SHIPPED = "shipped", "Shipped"
+        FULFILLED = "fulfilled", "Fulfilled in Shopify"
         CANCELLED = "cancelled", "Cancelled"
 
     # Statuses in which the lines are (re-)resolved against the mapping tables.
     RESOLVABLE = (Status.RECEIVED, Status.HELD, Status.READY)
+    # Statuses in which the warehouse holds the order (a cancellation must reach it).
+    AT_WAREHOUSE = (Status.SUBMITTED, Status.PARTIALLY_SHIPPED, Status.SHIPPED, Status.FULFILLED)
 
     shopify_id = models.BigIntegerField(unique=True)
     admin_graphql_api_id = models.CharField(max_length=100, blank=True)
@@ -52,6 +58,10 @@ class Order(models.Model):
     shopify_created_at = models.DateTimeField()
     shopify_updated_at = models.DateTimeField()
     mapping_version = models.PositiveIntegerField(null=True, blank=True)
+    # The warehouse's side: its order id once it accepted ours, and its last refusal, if any.
+    warehouse_order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    warehouse_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -252,3 +262,56 @@ class PollWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.value:%Y-%m-%d %H:%M:%S}"
+
+
+class Shipment(models.Model):
+    """One parcel the warehouse shipped (an order may ship in several), and its Shopify fulfillment."""
+
+    class FulfillmentStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Fulfilled in Shopify"
+        FAILED = "failed", "Failed"
+        NOT_NEEDED = "not_needed", "Not needed"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    shipbob_shipment_id = models.BigIntegerField(unique=True)
+    shipbob_order_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    tracking_url = models.URLField(max_length=500, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    exception = models.TextField(blank=True)
+    fulfillment_status = models.CharField(
+        max_length=16, choices=FulfillmentStatus, default=FulfillmentStatus.PENDING
+    )
+    shopify_fulfillment_id = models.CharField(max_length=100, blank=True)
+    fulfillment_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"shipment {self.shipbob_shipment_id} of {self.order}"
+
+
+class ShipmentLine(models.Model):
+    """How many of an order line a shipment carried (bundles are counted in whole Shopify units)."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="shipment_lines"
+    )
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "order_line"], name="shipmentline_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.order_line}"

@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from apps.audit.models import AuditEvent
 from apps.orders.models import Hold, Order
 from apps.sync.models import OutboxMessage, WebhookReceipt
+from apps.sync.selectors import outbox_backlog
 
 
 def order_search(*, status: str = "", query: str = "") -> QuerySet[Order]:
@@ -125,4 +126,5 @@ def pipeline_counts() -> dict:
         "receipts": {status: receipts.get(status, 0) for status in WebhookReceipt.Status.values},
         "outbox": outbox,
         "holds_open": Hold.objects.filter(released_at__isnull=True).count(),
+        "warehouse": outbox_backlog(peer="shipbob"),
     }

@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.inventory.services import LineKey, mapping_version_current, sku_resolve_many
+from apps.orders.events import order_event
 from apps.orders.models import (
     DiscountAllocation,
     Hold,
     Order,
-    OrderEvent,
     OrderLine,
     Refund,
     RefundLine,
@@ -20,6 +20,7 @@ from apps.orders.models import (
     TaxLine,
 )
 from apps.orders.shopify_payload import OrderData, RefundData
+from apps.orders.warehouse import order_cancellation_enqueue, order_submission_enqueue
 from apps.sync.alerts import alert_raise
 
 ORDER_FIELDS = (
@@ -54,10 +55,6 @@ class UpsertOutcome:
     order: Order
     applied: bool  # False: the payload was not newer than what we hold, nothing changed
     created: bool = False
-
-
-def order_event(*, order: Order, kind: str, message: str, data: dict | None = None) -> OrderEvent:
-    return OrderEvent.objects.create(order=order, kind=kind, message=message[:500], data=data or {})
 
 
 def order_upsert(*, data: OrderData, via: str, receipt_id: int | None = None) -> UpsertOutcome:
@@ -231,6 +228,8 @@ def order_resolve(*, order: Order, actor=None) -> Order:
     Runs inside the caller's transaction with the order row locked. Holds that no longer apply are
     released; new problems open new holds. Only orders not yet handed on are touched.
     """
+    if order.cancelled_at and order.status in Order.AT_WAREHOUSE:
+        return _order_cancel_at_warehouse(order)
     if order.status not in Order.RESOLVABLE:
         return order
     previous = order.status
@@ -268,8 +267,25 @@ def order_resolve(*, order: Order, actor=None) -> Order:
             message=f"Status {previous} → {order.status}",
             data={"from": previous, "to": order.status, "mapping_version": order.mapping_version},
         )
+        if order.status == Order.Status.READY:
+            order_submission_enqueue(order=order)
     else:
         order.save(update_fields=["mapping_version", "updated_at"])
+    return order
+
+
+def _order_cancel_at_warehouse(order: Order) -> Order:
+    """Shopify cancelled an order the warehouse already holds: stop it there too, if still possible."""
+    previous = order.status
+    order.status = Order.Status.CANCELLED
+    order.save(update_fields=["status", "updated_at"])
+    order_event(
+        order=order,
+        kind="status.cancelled",
+        message=f"Status {previous} → cancelled; asking the warehouse to cancel",
+        data={"from": previous, "to": order.status},
+    )
+    order_cancellation_enqueue(order=order)
     return order
 
 

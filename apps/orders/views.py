@@ -44,6 +44,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "shipping_lines__tax_lines",
             "refunds__lines",
+            "shipments__lines__order_line",
         ),
         pk=pk,
     )

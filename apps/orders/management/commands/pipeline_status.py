@@ -27,3 +27,8 @@ class Command(BaseCommand):
                 f"outbox {peer}: " + ", ".join(f"{k} {v}" for k, v in statuses.items())
             )
         self.stdout.write(f"open holds: {counts['holds_open']}")
+        warehouse = counts["warehouse"]
+        self.stdout.write(
+            f"warehouse queue: {warehouse['queue']} (dead {warehouse['dead']}), "
+            f"drains in about {warehouse['drain_seconds']} s"
+        )

@@ -1,0 +1,413 @@
+"""The warehouse (ShipBob) leg: submit ready orders, cancel, record shipments, poll for missed ones.
+
+Every call to ShipBob is an outbox message on the `shipbob` pump, so one shared budget paces them
+and the priorities are the lanes: order submission (10) and cancellation (10) before shipment polls
+(20) before inventory (30). The ShipBob `reference_id` is the Shopify order id: a re-send after a
+crash answers 422 "duplicate", which the client turns into the existing order.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.inventory.services import shipping_method_for
+from apps.orders.events import order_event
+from apps.orders.fulfillment import fulfillment_enqueue
+from apps.orders.models import Order, OrderLine, PollWatermark, Shipment, ShipmentLine
+from apps.orders.shipping_status import order_status_from_shipments, shippable_lines_outstanding
+from apps.sync.alerts import alert_raise
+from apps.sync.budgets import sync_rate_gate
+from apps.sync.models import OutboxMessage
+from apps.sync.outbox import Failed, Sent, outbox_action, outbox_enqueue
+from integrations.http import PeerError
+from integrations.shipbob.client import (
+    ShipBobClient,
+    ShipBobNotCancellable,
+    ShipBobOrder,
+    ShipBobShipment,
+    order_create_body,
+)
+
+logger = logging.getLogger(__name__)
+
+PEER = "shipbob"
+LANE_ORDERS = 10
+LANE_SHIPMENT_POLL = 20
+POLL_WATERMARK = "shipbob.shipments"
+POLL_OVERLAP = timedelta(minutes=10)
+POLL_FIRST_LOOKBACK = timedelta(days=7)
+
+
+def shipbob_client() -> ShipBobClient:
+    return ShipBobClient.from_config(settings.SHIPBOB, rate_gate=sync_rate_gate(PEER))
+
+
+# --- Submission ----------------------------------------------------------------------------------
+
+
+def warehouse_order_body(order: Order) -> dict:
+    """The ShipBob create-order body for an order whose lines all resolved (components expanded)."""
+    products: dict[tuple[int | None, str], int] = {}
+    lines = order.lines.select_related("sku_mapping").prefetch_related("sku_mapping__components")
+    for line in lines:
+        if not line.requires_shipping or line.quantity == 0 or line.sku_mapping is None:
+            continue
+        if not line.sku_mapping.warehouse_managed:
+            continue
+        for component in line.sku_mapping.components.all():
+            key = (
+                component.inventory_id,
+                component.reference if component.inventory_id is None else "",
+            )
+            products[key] = products.get(key, 0) + component.quantity * line.quantity
+    address = order.shipping_address or {}
+    name = " ".join(filter(None, [address.get("first_name"), address.get("last_name")])).strip()
+    recipient = {
+        "name": name or order.customer_name or order.email,
+        "address": {
+            "address1": address.get("address1") or "",
+            "address2": address.get("address2") or "",
+            "company_name": address.get("company") or "",
+            "city": address.get("city") or "",
+            "state": address.get("province_code") or address.get("province") or "",
+            "country": address.get("country_code") or address.get("country") or "",
+            "zip_code": address.get("zip") or "",
+        },
+        "email": order.email,
+        "phone_number": address.get("phone") or order.phone,
+    }
+    shipping = order.shipping_lines.all()
+    method = shipping_method_for(codes_and_titles=[v for s in shipping for v in (s.code, s.title)])
+    return order_create_body(
+        reference_id=str(order.shopify_id),
+        products=[
+            (inventory_id, reference, qty) for (inventory_id, reference), qty in products.items()
+        ],
+        recipient=recipient,
+        shipping_method=method,
+    )
+
+
+def _submission_key(order: Order) -> str:
+    return f"shipbob.order_create:{order.shopify_id}"
+
+
+def order_submission_enqueue(*, order: Order) -> OutboxMessage:
+    """Queue the warehouse order for a ready order (in the caller's transaction).
+
+    If an earlier message was skipped because the order was held again before it was sent, it is
+    re-opened rather than duplicated: the idempotency key stays the Shopify order id.
+    """
+    payload = {
+        "order_id": order.pk,
+        "reference_id": str(order.shopify_id),
+        "body": warehouse_order_body(order),
+    }
+    message = outbox_enqueue(
+        peer=PEER,
+        action="order_create",
+        idempotency_key=_submission_key(order),
+        payload=payload,
+        priority=LANE_ORDERS,
+        subject=order,
+    )
+    if message.status == OutboxMessage.Status.DONE and (message.result or {}).get("skipped"):
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=OutboxMessage.Status.PENDING,
+            payload=payload,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            result=None,
+        )
+    return message
+
+
+@transaction.atomic
+def _order_submitted(message: OutboxMessage, result: dict) -> None:
+    if result.get("skipped"):
+        return
+    order = Order.objects.select_for_update().get(pk=message.payload["order_id"])
+    order.warehouse_order_id = result["shipbob_order_id"]
+    order.submitted_at = order.submitted_at or timezone.now()
+    order.warehouse_error = ""
+    previous = order.status
+    if order.status == Order.Status.READY:
+        order.status = Order.Status.SUBMITTED
+    order.save(
+        update_fields=[
+            "warehouse_order_id",
+            "submitted_at",
+            "warehouse_error",
+            "status",
+            "updated_at",
+        ]
+    )
+    order_event(
+        order=order,
+        kind="warehouse.submitted",
+        message=f"Accepted by the warehouse as ShipBob order {order.warehouse_order_id}"
+        + (" (it already had it)" if result.get("existed") else ""),
+        data={"from": previous, "to": order.status, **result},
+    )
+    if order.status == Order.Status.CANCELLED:
+        # Shopify cancelled it while the create was in flight: cancel at the warehouse too.
+        order_cancellation_enqueue(order=order)
+
+
+@transaction.atomic
+def _order_submit_dead(message: OutboxMessage, error: PeerError) -> None:
+    order = Order.objects.select_for_update().get(pk=message.payload["order_id"])
+    order.warehouse_error = error.message
+    order.save(update_fields=["warehouse_error", "updated_at"])
+    order_event(
+        order=order,
+        kind="warehouse.refused",
+        message=f"The warehouse refused the order: {error.message}",
+    )
+
+
+@outbox_action(PEER, "order_create", on_done=_order_submitted, on_dead=_order_submit_dead)
+def shipbob_order_create(messages: list[OutboxMessage]) -> list:
+    outcomes = []
+    client = shipbob_client()
+    for message in messages:
+        order = Order.objects.get(pk=message.payload["order_id"])
+        if order.status != Order.Status.READY:
+            # Held again or cancelled before it left: nothing to send (re-opened if it becomes ready).
+            outcomes.append(Sent(result={"skipped": order.status}))
+            continue
+        # Built from the order as it is now (address or lines may have changed since it was queued).
+        remote: ShipBobOrder = client.order_create(warehouse_order_body(order))
+        outcomes.append(Sent(result={"shipbob_order_id": remote.id, "existed": remote.existed}))
+    return outcomes
+
+
+# --- Cancellation --------------------------------------------------------------------------------
+
+
+def order_cancellation_enqueue(*, order: Order) -> OutboxMessage | None:
+    """Ask the warehouse to cancel an order it holds (in the caller's transaction)."""
+    if order.warehouse_order_id is None:
+        return None
+    return outbox_enqueue(
+        peer=PEER,
+        action="order_cancel",
+        idempotency_key=f"shipbob.order_cancel:{order.shopify_id}",
+        payload={"order_id": order.pk, "shipbob_order_id": order.warehouse_order_id},
+        priority=LANE_ORDERS,
+        subject=order,
+    )
+
+
+@transaction.atomic
+def _order_cancelled_at_warehouse(message: OutboxMessage, result: dict) -> None:
+    order = Order.objects.get(pk=message.payload["order_id"])
+    order_event(
+        order=order, kind="warehouse.cancelled", message="Cancelled at the warehouse", data=result
+    )
+
+
+@transaction.atomic
+def _order_cancel_too_late(message: OutboxMessage, error: PeerError) -> None:
+    order = Order.objects.get(pk=message.payload["order_id"])
+    order_event(
+        order=order,
+        kind="warehouse.cancel_failed",
+        message=f"Could not cancel at the warehouse: {error.message}",
+    )
+    link = reverse("orders:detail", args=[order.pk])
+    transaction.on_commit(
+        lambda: alert_raise(
+            kind="order.cancel_too_late",
+            severity="critical",
+            dedupe_key=f"order.cancel_too_late:{order.shopify_id}",
+            message=f"Order {order.name} was cancelled in Shopify but the warehouse could not cancel it "
+            f"({error.message}). Intercept the parcel or arrange a return.",
+            link=link,
+        )
+    )
+
+
+@outbox_action(
+    PEER, "order_cancel", on_done=_order_cancelled_at_warehouse, on_dead=_order_cancel_too_late
+)
+def shipbob_order_cancel(messages: list[OutboxMessage]) -> list:
+    client = shipbob_client()
+    outcomes = []
+    for message in messages:
+        try:
+            remote = client.order_cancel(message.payload["shipbob_order_id"])
+        except ShipBobNotCancellable as error:
+            outcomes.append(Failed(error=error))
+            continue
+        outcomes.append(Sent(result={"shipbob_status": remote.status}))
+    return outcomes
+
+
+# --- Shipments -----------------------------------------------------------------------------------
+
+
+def _allocate(order: Order, shipment: ShipBobShipment) -> dict[OrderLine, int]:
+    """Which Shopify line units a parcel carried, from the warehouse items in it (bundles whole)."""
+    available: dict[str, int] = {}
+    for product in shipment.products:
+        key = (
+            str(product.inventory_id) if product.inventory_id is not None else product.reference_id
+        )
+        available[key] = available.get(key, 0) + product.quantity
+    allocation = {}
+    for line, per_unit, remaining in shippable_lines_outstanding(order):
+        units = min([remaining] + [available.get(key, 0) // qty for key, qty in per_unit.items()])
+        if units > 0:
+            allocation[line] = units
+            for key, qty in per_unit.items():
+                available[key] -= units * qty
+    return allocation
+
+
+def shipment_record(
+    *, reference_id: str, shipbob_order_id: int | None, shipment: ShipBobShipment, topic: str
+) -> Shipment | None:
+    """Record a parcel (or news of one) from a webhook or the poll; idempotent on the shipment id.
+
+    A new parcel queues its Shopify fulfillment in the same transaction.
+    """
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update().filter(shopify_id=int(reference_id)).first()
+            if reference_id.isdigit()
+            else None
+        )
+        if order is None and shipbob_order_id:
+            order = (
+                Order.objects.select_for_update()
+                .filter(warehouse_order_id=shipbob_order_id)
+                .first()
+            )
+        if order is None:
+            raise LookupError(
+                f"no order for ShipBob reference {reference_id!r} / order {shipbob_order_id}"
+            )
+        if order.warehouse_order_id is None and shipbob_order_id:
+            # The create's answer was lost in a crash; the parcel tells us the id.
+            order.warehouse_order_id = shipbob_order_id
+            order.save(update_fields=["warehouse_order_id", "updated_at"])
+        if order.status in (Order.Status.READY, Order.Status.RECEIVED, Order.Status.HELD):
+            order.status = Order.Status.SUBMITTED
+            order.save(update_fields=["status", "updated_at"])
+        record, created = Shipment.objects.get_or_create(
+            shipbob_shipment_id=shipment.id,
+            defaults={"order": order, "shipbob_order_id": shipbob_order_id},
+        )
+        record.status = shipment.status or record.status
+        record.carrier = shipment.carrier or record.carrier
+        record.tracking_number = shipment.tracking_number or record.tracking_number
+        record.tracking_url = shipment.tracking_url or record.tracking_url
+        record.shipped_at = shipment.shipped_at or record.shipped_at
+        record.delivered_at = shipment.delivered_at or record.delivered_at
+        if shipment.exception:
+            record.exception = shipment.exception
+        record.save()
+        if created:
+            allocation = _allocate(order, shipment)
+            ShipmentLine.objects.bulk_create(
+                ShipmentLine(shipment=record, order_line=line, quantity=units)
+                for line, units in allocation.items()
+            )
+            order_event(
+                order=order,
+                kind="warehouse.shipped",
+                message=f"Shipped {sum(allocation.values())} unit(s) by {record.carrier} {record.tracking_number}",
+                data={"shipment_id": shipment.id, "topic": topic},
+            )
+            if allocation and order.status != Order.Status.CANCELLED:
+                fulfillment_enqueue(shipment=record)
+            else:
+                record.fulfillment_status = Shipment.FulfillmentStatus.NOT_NEEDED
+                record.save(update_fields=["fulfillment_status"])
+        elif topic.endswith("delivered") and shipment.delivered_at:
+            order_event(
+                order=order,
+                kind="warehouse.delivered",
+                message=f"Delivered ({record.tracking_number})",
+            )
+        if topic.endswith("exception"):
+            order_event(
+                order=order,
+                kind="warehouse.exception",
+                message=f"Shipment exception: {record.exception}",
+            )
+            link = reverse("orders:detail", args=[order.pk])
+            transaction.on_commit(
+                lambda: alert_raise(
+                    kind="shipment.exception",
+                    severity="warning",
+                    dedupe_key=f"shipment.exception:{shipment.id}",
+                    message=f"Order {order.name}: the carrier reports a problem ({record.exception or 'exception'}).",
+                    link=link,
+                )
+            )
+        order_status_from_shipments(order=order)
+    return record
+
+
+# --- Polling fallback ----------------------------------------------------------------------------
+
+
+def shipments_poll_enqueue() -> OutboxMessage:
+    """Scheduled: queue one poll per minute bucket on the ShipBob lane (after order submissions)."""
+    bucket = timezone.now().strftime("%Y-%m-%dT%H:%M")
+    return outbox_enqueue(
+        peer=PEER,
+        action="shipments_poll",
+        idempotency_key=f"shipbob.shipments_poll:{bucket}",
+        payload={},
+        priority=LANE_SHIPMENT_POLL,
+    )
+
+
+@outbox_action(PEER, "shipments_poll")
+def shipbob_shipments_poll(messages: list[OutboxMessage]) -> list:
+    """Read orders the warehouse updated since the watermark and record parcels we never heard of."""
+    client = shipbob_client()
+    started = timezone.now()
+    mark = PollWatermark.objects.filter(name=POLL_WATERMARK).first()
+    since = (mark.value - POLL_OVERLAP) if mark else started - POLL_FIRST_LOOKBACK
+    known = 0
+    recorded = 0
+    page: int | None = 1
+    while page:
+        result = client.orders_updated_since(since, page=page)
+        for remote in result.orders:
+            for shipment in remote.shipments:
+                if not shipment.shipped:
+                    continue
+                if Shipment.objects.filter(shipbob_shipment_id=shipment.id).exists():
+                    known += 1
+                    continue
+                try:
+                    shipment_record(
+                        reference_id=remote.reference_id,
+                        shipbob_order_id=remote.id,
+                        shipment=shipment,
+                        topic="poll",
+                    )
+                    recorded += 1
+                except LookupError:
+                    logger.warning(
+                        "ShipBob order %s (%s) is not ours", remote.id, remote.reference_id
+                    )
+        page = result.next_page
+    PollWatermark.objects.update_or_create(name=POLL_WATERMARK, defaults={"value": started})
+    return [Sent(result={"recorded": recorded, "known": known})] + [
+        Sent(result={"merged_into": messages[0].pk}) for _ in messages[1:]
+    ]
+
+
+def shipments_poll_task() -> dict:
+    message = shipments_poll_enqueue()
+    return {"message": message.pk}

@@ -1,0 +1,26 @@
+"""Read queries over the plumbing, for the dashboard and `pipeline_status`."""
+
+from django.db.models import Count, Q
+
+from apps.sync.budgets import budget_state
+from apps.sync.models import OutboxMessage
+
+WAITING = (OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT)
+
+
+def outbox_backlog(*, peer: str) -> dict:
+    """How much waits for one peer and how long it takes to drain at the peer's budget.
+
+    The estimate assumes one call per message (batching peers such as Xero drain faster) and
+    counts a frozen budget's remaining freeze.
+    """
+    counts = OutboxMessage.objects.filter(peer=peer).aggregate(
+        queue=Count("id", filter=Q(status__in=WAITING)),
+        dead=Count("id", filter=Q(status=OutboxMessage.Status.DEAD)),
+    )
+    budget = budget_state(peer)
+    refill = budget["refill"] or 0
+    drain = None
+    if refill > 0:
+        drain = max(0.0, (counts["queue"] - budget["tokens"]) / refill)
+    return {**counts, "drain_seconds": None if drain is None else round(drain, 1)}

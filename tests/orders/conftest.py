@@ -1,0 +1,45 @@
+"""Fixtures for the order tests that run against the sandbox stand-ins over real HTTP."""
+
+import pytest
+
+from apps.orders.models import Order
+from apps.sandbox.shopify.simulator import SimulatorConfig, storefront_simulate
+from apps.sync.pumps import pump_run
+from o2c_portal.management.commands.seed_demo import demo_mappings_seed
+
+
+@pytest.fixture
+def peers(live_server, settings):
+    """Every peer client aimed at the sandbox stand-ins on the live server."""
+    url = live_server.url
+    settings.O2C_PUBLIC_URL = url
+    settings.SHOPIFY = {**settings.SHOPIFY, "BASE_URL": f"{url}/sandbox/shopify"}
+    settings.SHIPBOB = {**settings.SHIPBOB, "BASE_URL": f"{url}/sandbox/shipbob"}
+    settings.SANDBOX_SHIPBOB = {**settings.SANDBOX_SHIPBOB, "LIMIT": 10_000}
+    settings.RATE_BUDGETS = {
+        peer: {"capacity": 1000, "refill": 1000} for peer in settings.RATE_BUDGETS
+    }
+    demo_mappings_seed()
+    return live_server
+
+
+def place_orders(count: int, **rates) -> list[Order]:
+    config = SimulatorConfig(
+        orders=count,
+        seed=11,
+        sku_missing_rate=0,
+        unknown_sku_rate=0,
+        cancel_rate=0,
+        refund_rate=0,
+        no_address_rate=0,
+        **rates,
+    )
+    result = storefront_simulate(config=config)
+    assert not result.failures, result.failures
+    pump_run("receipts", once=True)
+    return list(Order.objects.filter(shopify_id__in=result.order_ids))
+
+
+def drain(*pumps: str) -> None:
+    for name in pumps:
+        pump_run(name, once=True)
