@@ -283,6 +283,8 @@ class Shipment(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     exception = models.TextField(blank=True)
+    # The warehouse items in the parcel, as ShipBob reported them: [{inventory_id, reference_id, quantity}].
+    products = models.JSONField(default=list, blank=True)
     fulfillment_status = models.CharField(
         max_length=16, choices=FulfillmentStatus, default=FulfillmentStatus.PENDING
     )

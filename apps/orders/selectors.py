@@ -3,19 +3,36 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from apps.audit.models import AuditEvent
-from apps.orders.models import Hold, Order
+from apps.orders.models import Hold, Order, OrderLine
 from apps.sync.models import OutboxMessage, WebhookReceipt
 from apps.sync.selectors import outbox_backlog
 
 
+def _per_order_count(model, **filters) -> Coalesce:
+    rows = (
+        model.objects.filter(order=OuterRef("pk"), **filters)
+        .order_by()
+        .values("order")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 def order_search(*, status: str = "", query: str = "") -> QuerySet[Order]:
-    """Orders for the list: filtered by status, searched by order name or email."""
+    """Orders for the list: filtered by status, searched by order name or email.
+
+    The per-row counts are subqueries, not joins: the paginator's COUNT drops them, and the page
+    query computes them for its rows only.
+    """
     orders = Order.objects.annotate(
-        line_count=Count("lines", distinct=True),
-        open_holds=Count("holds", filter=Q(holds__released_at__isnull=True), distinct=True),
+        line_count=_per_order_count(OrderLine),
+        open_holds=_per_order_count(Hold, released_at__isnull=True),
     )
     if status:
         orders = orders.filter(status=status)
@@ -116,11 +133,12 @@ def pipeline_counts() -> dict:
     """Counts by status for `pipeline_status --json` and the dashboard (one query per table)."""
     orders = dict(Order.objects.values_list("status").annotate(n=Count("id")).order_by())
     receipts = dict(WebhookReceipt.objects.values_list("status").annotate(n=Count("id")).order_by())
-    outbox: dict[str, dict[str, int]] = {}
+    # Every configured peer and every status, zeros included: scripts read fixed keys.
+    outbox = {peer: dict.fromkeys(OutboxMessage.Status.values, 0) for peer in settings.RATE_BUDGETS}
     for peer, status, n in (
         OutboxMessage.objects.values_list("peer", "status").annotate(n=Count("id")).order_by()
     ):
-        outbox.setdefault(peer, {})[status] = n
+        outbox.setdefault(peer, dict.fromkeys(OutboxMessage.Status.values, 0))[status] = n
     return {
         "orders": {status: orders.get(status, 0) for status in Order.Status.values},
         "receipts": {status: receipts.get(status, 0) for status in WebhookReceipt.Status.values},

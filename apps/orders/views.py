@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from apps.orders.models import Hold, Order, OrderLine
+from apps.orders.models import Hold, Order, OrderLine, ShipmentLine
 from apps.orders.selectors import holds_open, order_search, order_timeline
 from apps.orders.services import order_holds_release
 from apps.web import choice, paginate, redirect_after_post, render_page, selected_ids
@@ -30,6 +30,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render_page(request, "orders/order_list.html", "orders-table", context)
 
 
+@vary_on_headers("HX-Request")
 @login_required
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
@@ -44,7 +45,8 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "shipping_lines__tax_lines",
             "refunds__lines",
-            "shipments__lines__order_line",
+            # The shipment lines' order lines come joined, not as a second read of every line.
+            Prefetch("shipments__lines", ShipmentLine.objects.select_related("order_line")),
         ),
         pk=pk,
     )

@@ -1,6 +1,7 @@
 """Read queries over the plumbing, for the dashboard and `pipeline_status`."""
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from apps.sync.budgets import budget_state
 from apps.sync.models import OutboxMessage
@@ -23,4 +24,6 @@ def outbox_backlog(*, peer: str) -> dict:
     drain = None
     if refill > 0:
         drain = max(0.0, (counts["queue"] - budget["tokens"]) / refill)
+        if budget["frozen_until"] is not None and counts["queue"]:
+            drain += max(0.0, (budget["frozen_until"] - timezone.now()).total_seconds())
     return {**counts, "drain_seconds": None if drain is None else round(drain, 1)}
