@@ -10,4 +10,5 @@ urlpatterns = [
     # The stand-in peers, one sub-app each (their own URL namespaces).
     path("shopify/", include("apps.sandbox.shopify.urls")),
     path("shipbob/", include("apps.sandbox.shipbob.urls")),
+    path("xero/", include("apps.sandbox.xero.urls")),
 ]
