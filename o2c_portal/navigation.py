@@ -34,6 +34,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "Orders that cannot go on until a mapping or address is fixed.",
     ),
     NavItem(
+        "Invoices",
+        "invoicing:list",
+        "invoicing.view_invoicedraft",
+        "Invoice drafts from shipments: approve for Xero, reject, reconcile.",
+    ),
+    NavItem(
         "Alerts", "ops:alert-list", "sync.view_alert", "What needs a person: acknowledge, resolve."
     ),
     NavItem(
@@ -49,6 +55,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "Webhooks received, raw bodies, failures; replay failed ones.",
     ),
     NavItem("Audit", "ops:audit-list", "audit.view_auditevent", "Who did what, when."),
+    NavItem(
+        "Xero",
+        "invoicing:xero",
+        "invoicing.connect_xero",
+        "The Xero connection: organisation, token, remaining calls; connect.",
+    ),
     NavItem(
         "Sandbox",
         "sandbox:index",

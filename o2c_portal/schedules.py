@@ -60,6 +60,11 @@ STATIC_SCHEDULES: list[ScheduleDeclaration] = [
         minutes=settings.SCHEDULE_MINUTES["SHIPBOB_SHIPMENTS_POLL"],
     ),
     ScheduleDeclaration(
+        name="invoicing.xero_reconcile",
+        func="apps.invoicing.posting.invoices_reconcile_task",
+        minutes=settings.SCHEDULE_MINUTES["XERO_RECONCILE"],
+    ),
+    ScheduleDeclaration(
         name="orders.shopify_subscriptions",
         func="apps.orders.reconcile.webhook_subscriptions_check_task",
         minutes=settings.SCHEDULE_MINUTES["SHOPIFY_SUBSCRIPTIONS"],

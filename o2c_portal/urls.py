@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ops/", include("apps.ops.urls")),
     path("orders/", include("apps.orders.urls")),
+    path("invoicing/", include("apps.invoicing.urls")),
     path("webhooks/shopify/", shopify_webhook, name="webhook-shopify"),
     path("webhooks/shipbob/", shipbob_webhook, name="webhook-shipbob"),
 ]

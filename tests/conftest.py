@@ -6,6 +6,7 @@ from django.db import connection
 
 from apps.accounts.roles import ADMIN, FINANCE, MFA_ROLES, OPS, SUPPORT
 from tests.factories import PASSWORD, UserFactory
+from tests.peers import peers  # noqa: F401 (the fixture, for every test module)
 
 
 def pytest_configure(config):

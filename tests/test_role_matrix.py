@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.invoicing.factories import invoice_draft
 from tests.ops.factories import AlertFactory, OutboxMessageFactory, WebhookReceiptFactory
 from tests.orders.factories import order_with_line
 
@@ -88,6 +89,48 @@ MATRIX: dict[str, Route] = {
     "orders:hold-release": Route(
         "orders.release_hold",                      expect(200, 403, 403, 403, 403, 302),
         method="POST", data=lambda: {"ids": [order_with_line(sku="SKU-1").pk]},
+    ),
+    "invoicing:list": Route("invoicing.view_invoicedraft", expect(200, 403, 200, 403, 403, 302)),
+    "invoicing:approve-bulk": Route(
+        "invoicing.approve_invoicedraft",           expect(403, 403, 200, 403, 403, 302),
+        method="POST", data=lambda: {"ids": [invoice_draft().pk]},
+    ),
+    "invoicing:detail": Route(
+        "invoicing.view_invoicedraft",              expect(200, 403, 200, 403, 403, 302),
+        kwargs=lambda: {"pk": invoice_draft().pk},
+    ),
+    "invoicing:approve": Route(
+        "invoicing.approve_invoicedraft",           expect(403, 403, 200, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": invoice_draft().pk},
+    ),
+    "invoicing:reject": Route(
+        "invoicing.approve_invoicedraft",           expect(403, 403, 200, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": invoice_draft().pk},
+        data=lambda: {"reason": "Duplicate"},
+    ),
+    "invoicing:line-correct": Route(
+        "invoicing.approve_invoicedraft",           expect(403, 403, 200, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": invoice_draft().lines.get().pk},
+        data=lambda: {"account_code": "201", "tax_type": "OUTPUT2"},
+    ),
+    "invoicing:reconciliation": Route(
+        "invoicing.view_invoicedraft",              expect(200, 403, 200, 403, 403, 302),
+    ),
+    "invoicing:reconciliation-csv": Route(
+        "invoicing.view_invoicedraft",              expect(200, 403, 200, 403, 403, 302),
+    ),
+    "invoicing:reconciliation-check": Route(
+        "invoicing.approve_invoicedraft",           expect(403, 403, 200, 403, 403, 302),
+        method="POST",
+    ),
+    "invoicing:xero": Route("invoicing.view_xeroconnection", expect(403, 403, 403, 200, 403, 302)),
+    "invoicing:xero-connect": Route(
+        "invoicing.connect_xero",                   expect(403, 403, 403, 200, 403, 302),
+        method="POST",
+    ),
+    # Without a code it answers the page with an error (200); tests/invoicing covers the rest.
+    "invoicing:xero-callback": Route(
+        "invoicing.connect_xero",                   expect(403, 403, 403, 200, 403, 302),
     ),
 }
 # fmt: on

@@ -25,10 +25,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "audit.view_auditevent",
         "orders.view_order",
         "orders.release_hold",
+        "invoicing.view_invoicedraft",  # read only: the pipeline's last leg
         "sandbox.change_sandboxfault",
     ],
     SUPPORT: ["orders.view_order"],
-    FINANCE: ["orders.view_order"],
+    FINANCE: [
+        "orders.view_order",
+        "invoicing.view_invoicedraft",
+        "invoicing.approve_invoicedraft",
+    ],
     ADMIN: [
         "accounts.view_user",
         "accounts.add_user",
@@ -46,6 +51,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.add_shippingmethodmapping",
         "inventory.change_shippingmethodmapping",
         "inventory.delete_shippingmethodmapping",
+        "invoicing.connect_xero",
+        "invoicing.view_xeroconnection",
         "sandbox.change_sandboxfault",
     ],
 }

@@ -299,7 +299,6 @@ def on_shipment_recorded(hook: Callable[[Shipment], object]) -> Callable[[Shipme
     return hook
 
 
-
 def _product_key(inventory_id: int | None, reference_id: str) -> str:
     return str(inventory_id) if inventory_id is not None else reference_id
 
@@ -373,7 +372,11 @@ def shipment_record(
                 "order": order,
                 "shipbob_order_id": shipbob_order_id,
                 "products": [
-                    {"inventory_id": p.inventory_id, "reference_id": p.reference_id, "quantity": p.quantity}
+                    {
+                        "inventory_id": p.inventory_id,
+                        "reference_id": p.reference_id,
+                        "quantity": p.quantity,
+                    }
                     for p in shipment.products
                 ],
             },

@@ -89,6 +89,7 @@ def pump_run(name: str, *, seconds: float | None = None, once: bool = False) -> 
     stats.acquired = True
     deadline = started + seconds if seconds is not None else None
     renewed = time.monotonic()
+    worked = False
     try:
         while deadline is None or time.monotonic() < deadline:
             if time.monotonic() - renewed > lease_seconds / 3:
@@ -97,12 +98,14 @@ def pump_run(name: str, *, seconds: float | None = None, once: bool = False) -> 
                     stats.lease_lost = True
                     break
                 renewed = time.monotonic()
-            if _pump_step(name, stats):
+            worked = bool(_pump_step(name, stats))
+            if worked:
                 continue
             if once or deadline is None:
                 break
             time.sleep(max(0.0, min(IDLE_SLEEP_SECONDS, deadline - time.monotonic())))
     finally:
+        stats.backlog = worked and not stats.lease_lost
         if not stats.lease_lost:
             lease_release(name=name, holder=holder)
         stats.seconds = round(time.monotonic() - started, 3)

@@ -22,6 +22,8 @@ class PumpStats:
         0  # settle steps that raised; those messages are re-sent after their claim expires
     )
     seconds: float = 0.0
+    # The run hit its time limit while still finding work: the next run should start at once.
+    backlog: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -2,10 +2,18 @@
 SYNC["PUMP_RUN_SECONDS"], so work is picked up within about a second while the schedule stays coarse."""
 
 from django.conf import settings
+from django_q.tasks import async_task
 
 from apps.sync.pumps import pump_run
 
 
 def pump_task(name: str) -> dict:
-    """Run one pump until its run time is up (a no-op if another worker holds its lease)."""
-    return pump_run(name, seconds=float(settings.SYNC["PUMP_RUN_SECONDS"])).as_dict()
+    """Run one pump until its run time is up (a no-op if another worker holds its lease).
+
+    A run that ends while work is still flowing queues the next one at once: waiting for the
+    schedule would leave the peer's budget unused for up to a minute (a sixth of it at 50 s runs).
+    """
+    stats = pump_run(name, seconds=float(settings.SYNC["PUMP_RUN_SECONDS"]))
+    if stats.backlog:
+        async_task("apps.sync.tasks.pump_task", name, task_name=f"sync.pump.{name}.next")
+    return stats.as_dict()

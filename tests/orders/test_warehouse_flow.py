@@ -9,7 +9,7 @@ from apps.sandbox.shipbob.models import OrderCreateAttempt, WarehouseOrder
 from apps.sandbox.shipbob.simulator import shipping_tick
 from apps.sandbox.shopify.models import StoreFulfillment
 from apps.sync.models import Alert, OutboxMessage
-from tests.orders.conftest import drain, place_orders
+from tests.peers import drain, place_orders
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -19,7 +19,7 @@ from apps.sync import outbox
 from apps.sync.models import OutboxMessage, WebhookReceipt
 from apps.sync.pumps import pump_run
 from integrations.shipbob.webhooks import webhook_sign
-from tests.orders.conftest import drain, place_orders
+from tests.peers import drain, place_orders
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -1,4 +1,4 @@
-"""Fixtures for the order tests that run against the sandbox stand-ins over real HTTP."""
+"""Every peer on the sandbox stand-ins over real HTTP: the `peers` fixture and helpers to drive them."""
 
 import pytest
 
@@ -16,6 +16,15 @@ def peers(live_server, settings):
     settings.SHOPIFY = {**settings.SHOPIFY, "BASE_URL": f"{url}/sandbox/shopify"}
     settings.SHIPBOB = {**settings.SHIPBOB, "BASE_URL": f"{url}/sandbox/shipbob"}
     settings.SANDBOX_SHIPBOB = {**settings.SANDBOX_SHIPBOB, "LIMIT": 10_000}
+    xero = f"{url}/sandbox/xero"
+    settings.XERO = {
+        **settings.XERO,
+        "API_URL": f"{xero}/api.xro/2.0",
+        "IDENTITY_URL": f"{xero}/identity",
+        "AUTHORIZE_URL": f"{xero}/login/authorize",
+        "CONNECTIONS_URL": f"{xero}/connections",
+    }
+    settings.SANDBOX_XERO = {**settings.SANDBOX_XERO, "MINUTE_LIMIT": 1000, "DAY_LIMIT": 10_000}
     settings.RATE_BUDGETS = {
         peer: {"capacity": 1000, "refill": 1000} for peer in settings.RATE_BUDGETS
     }

@@ -1,0 +1,269 @@
+"""Approved drafts → Xero, up to 50 invoices a call; and the check that Xero still agrees.
+
+Steady state is at most three calls per 50 invoices: look up uncached contacts, create the missing
+ones, put the invoices. On a retry (an earlier attempt may have reached Xero) the batch first looks
+its References up, so nothing is created twice even if the Idempotency-Key has expired.
+"""
+
+import hashlib
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.invoicing.connection import xero_call_recorded, xero_client
+from apps.invoicing.models import InvoiceDraft, XeroContact
+from apps.sync.alerts import alert_raise
+from apps.sync.models import OutboxMessage
+from apps.sync.outbox import Failed, Sent, outbox_action, outbox_enqueue
+from integrations.http import PeerError
+from integrations.xero.client import XeroClient, contact_body, invoice_body
+
+PEER = "xero"
+BATCH = 50
+LANE_RECONCILE = 50
+
+
+def _batch_key(kind: str, references: list[str]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(references)).encode()).hexdigest()[:40]
+    return f"o2c-{kind}-{digest}"
+
+
+def _contacts_ensure(client: XeroClient, drafts: list[InvoiceDraft]) -> dict[str, str]:
+    """ContactNumber → ContactID for every draft: cache first, then one find and one bulk create."""
+    wanted = {draft.contact_number: draft for draft in drafts}
+    known = dict(
+        XeroContact.objects.filter(contact_number__in=wanted).values_list(
+            "contact_number", "contact_id"
+        )
+    )
+    missing = [number for number in wanted if number not in known]
+    if missing:
+        found = client.contacts_by_number(missing)
+        known.update(found)
+        XeroContact.objects.bulk_create(
+            [XeroContact(contact_number=n, contact_id=c) for n, c in found.items()],
+            ignore_conflicts=True,
+        )
+        to_create = [number for number in missing if number not in found]
+        if to_create:
+            bodies = []
+            for number in to_create:
+                draft = wanted[number]
+                first, _, last = draft.contact_name.partition(" ")
+                bodies.append(
+                    contact_body(
+                        contact_number=number,
+                        # Xero wants unique names among active contacts: the number keeps them apart.
+                        name=f"{draft.contact_name} ({number})"[:255],
+                        email=draft.contact_email,
+                        first_name=first,
+                        last_name=last,
+                    )
+                )
+            for result in client.contacts_put(
+                bodies, idempotency_key=_batch_key("contacts", to_create)
+            ):
+                if result.contact_id:
+                    known[result.contact_number] = result.contact_id
+                    XeroContact.objects.get_or_create(
+                        contact_number=result.contact_number,
+                        defaults={"contact_id": result.contact_id},
+                    )
+    return known
+
+
+def _limits_record(client: XeroClient) -> None:
+    limits = client.last_limits
+    if limits is not None:
+        xero_call_recorded(
+            day_remaining=limits.day_remaining, minute_remaining=limits.minute_remaining
+        )
+
+
+def _invoice(draft: InvoiceDraft, contact_id: str) -> dict:
+    lines = []
+    for line in draft.lines.all():
+        item = {
+            "Description": line.description,
+            "Quantity": line.quantity,
+            "UnitAmount": line.unit_amount,
+            "AccountCode": line.account_code,
+            "TaxType": line.tax_type,
+            "TaxAmount": line.tax_amount,
+        }
+        if line.item_code:
+            item["ItemCode"] = line.item_code
+        if line.discount_amount:
+            item["DiscountAmount"] = line.discount_amount
+        lines.append(item)
+    return invoice_body(
+        reference=draft.reference,
+        contact_id=contact_id,
+        date=draft.invoice_date,
+        due_date=draft.due_date,
+        currency=draft.currency,
+        line_amount_types=draft.line_amount_types,
+        status=settings.XERO["INVOICE_STATUS"],
+        lines=lines,
+    )
+
+
+@transaction.atomic
+def _posted(message: OutboxMessage, result: dict) -> None:
+    if result.get("skipped"):
+        return
+    draft = InvoiceDraft.objects.select_for_update().get(pk=message.payload["draft_id"])
+    draft.status = InvoiceDraft.Status.POSTED
+    draft.xero_invoice_id = result["invoice_id"]
+    draft.xero_total = Decimal(result["total"]) if result.get("total") is not None else None
+    draft.posted_at = timezone.now()
+    draft.post_error = ""
+    if draft.xero_total is not None:
+        matched = draft.xero_total == draft.total
+        draft.reconciliation = (
+            InvoiceDraft.Reconciliation.MATCHED
+            if matched
+            else InvoiceDraft.Reconciliation.MISMATCHED
+        )
+        draft.reconciled_at = timezone.now()
+    draft.save()
+
+
+@transaction.atomic
+def _post_dead(message: OutboxMessage, error: PeerError) -> None:
+    draft = InvoiceDraft.objects.select_for_update().get(pk=message.payload["draft_id"])
+    draft.status = InvoiceDraft.Status.FAILED
+    draft.post_error = error.message
+    draft.save(update_fields=["status", "post_error", "updated_at"])
+
+
+@outbox_action(PEER, "invoice_post", batch_size=BATCH, on_done=_posted, on_dead=_post_dead)
+def xero_invoice_post(messages: list[OutboxMessage]) -> list:
+    drafts = {
+        d.pk: d
+        for d in InvoiceDraft.objects.prefetch_related("lines").filter(
+            pk__in=[m.payload["draft_id"] for m in messages]
+        )
+    }
+    outcomes: dict[int, object] = {}
+    sendable = []
+    for message in messages:
+        draft = drafts[message.payload["draft_id"]]
+        if draft.status != InvoiceDraft.Status.APPROVED or draft.approved_by_id is None:
+            outcomes[message.pk] = Sent(result={"skipped": draft.status})
+        else:
+            sendable.append((message, draft))
+    if sendable:
+        client = xero_client()
+        try:
+            if any(message.attempts > 1 for message, _ in sendable):
+                existing = {
+                    inv.reference: inv
+                    for inv in client.invoices_by_reference([d.reference for _, d in sendable])
+                }
+                for message, draft in list(sendable):
+                    found = existing.get(draft.reference)
+                    if found:
+                        outcomes[message.pk] = Sent(
+                            result={
+                                "invoice_id": found.invoice_id,
+                                "total": str(found.total),
+                                "found": True,
+                            }
+                        )
+                        sendable.remove((message, draft))
+            if sendable:
+                contacts = _contacts_ensure(client, [d for _, d in sendable])
+                bodies = [_invoice(d, contacts[d.contact_number]) for _, d in sendable]
+                key = _batch_key("invoices", [d.reference for _, d in sendable])
+                results = client.invoices_put(bodies, idempotency_key=key)
+                for (message, _draft), result in zip(sendable, results, strict=True):
+                    if result.has_errors:
+                        outcomes[message.pk] = Failed(
+                            error=PeerError(
+                                PEER, "; ".join(result.errors) or "Xero refused it", retryable=False
+                            )
+                        )
+                    else:
+                        outcomes[message.pk] = Sent(
+                            result={
+                                "invoice_id": result.invoice_id,
+                                "total": str(result.total),
+                                "status": result.status,
+                            }
+                        )
+        finally:
+            _limits_record(client)
+            client.close()
+    return [outcomes[message.pk] for message in messages]
+
+
+# --- Reconciliation ------------------------------------------------------------------------------
+
+
+def invoices_reconcile_enqueue() -> OutboxMessage:
+    """Scheduled: one reconciliation pass per minute bucket, on the Xero lane after postings."""
+    bucket = timezone.now().strftime("%Y-%m-%dT%H:%M")
+    return outbox_enqueue(
+        peer=PEER,
+        action="invoices_reconcile",
+        idempotency_key=f"xero.invoices_reconcile:{bucket}",
+        payload={},
+        priority=LANE_RECONCILE,
+    )
+
+
+def invoices_reconcile_task() -> dict:
+    return {"message": invoices_reconcile_enqueue().pk}
+
+
+@outbox_action(PEER, "invoices_reconcile")
+def xero_invoices_reconcile(messages: list[OutboxMessage]) -> list:
+    """Check every posted draft against Xero by Reference, 50 at a time: matched, missing, mismatched."""
+    posted = list(
+        InvoiceDraft.objects.filter(status=InvoiceDraft.Status.POSTED).order_by(
+            "reconciled_at", "pk"
+        )[:1000]
+    )
+    counts = {"matched": 0, "missing": 0, "mismatched": 0}
+    if posted:
+        client = xero_client()
+        try:
+            for start in range(0, len(posted), BATCH):
+                chunk = posted[start : start + BATCH]
+                found = {
+                    inv.reference: inv
+                    for inv in client.invoices_by_reference([d.reference for d in chunk])
+                }
+                now = timezone.now()
+                for draft in chunk:
+                    invoice = found.get(draft.reference)
+                    if invoice is None:
+                        state = InvoiceDraft.Reconciliation.MISSING
+                    elif invoice.total != draft.total:
+                        state = InvoiceDraft.Reconciliation.MISMATCHED
+                    else:
+                        state = InvoiceDraft.Reconciliation.MATCHED
+                    counts[state] += 1
+                    InvoiceDraft.objects.filter(pk=draft.pk).update(
+                        reconciliation=state,
+                        reconciled_at=now,
+                        xero_total=invoice.total if invoice else draft.xero_total,
+                    )
+        finally:
+            _limits_record(client)
+            client.close()
+    if counts["missing"] or counts["mismatched"]:
+        alert_raise(
+            kind="xero.reconciliation",
+            severity="warning",
+            dedupe_key="xero.reconciliation",
+            message=f"Xero disagrees with {counts['missing']} missing and {counts['mismatched']} mismatched invoices.",
+            link=reverse("invoicing:reconciliation"),
+        )
+    return [Sent(result=counts)] + [
+        Sent(result={"merged_into": messages[0].pk}) for _ in messages[1:]
+    ]

@@ -1,0 +1,110 @@
+"""Read queries for the finance pages: the draft queue, its totals, one draft, reconciliation."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+
+from apps.audit.models import AuditEvent
+from apps.invoicing.models import InvoiceDraft, InvoiceDraftLine
+from apps.sync.models import OutboxMessage
+
+CENT = Decimal("0.01")
+AUDIT_TARGET = InvoiceDraft._meta.label_lower  # "invoicing.invoicedraft"
+
+
+def invoice_drafts_search(
+    *, status: str = "", variance_only: bool = False, currency: str = "", query: str = ""
+) -> QuerySet[InvoiceDraft]:
+    """Drafts for the finance queue: by status, variance, currency, order name or reference."""
+    drafts = InvoiceDraft.objects.select_related("order", "shipment")
+    if status:
+        drafts = drafts.filter(status=status)
+    if variance_only:
+        drafts = drafts.exclude(variance=0)
+    if currency:
+        drafts = drafts.filter(currency=currency)
+    query = query.strip()
+    if query:
+        name = query if query.startswith("#") else f"#{query}"
+        prefix = settings.XERO["REFERENCE_PREFIX"]
+        drafts = drafts.filter(
+            Q(order__name__iexact=name)
+            | Q(order__name__iexact=query)
+            | Q(reference__iexact=query)
+            # A bare shipment id finds its draft without the reference prefix.
+            | Q(reference__iexact=f"{prefix}{query}")
+        )
+    return drafts.order_by("-created_at", "-id")
+
+
+def invoice_draft_totals(drafts: QuerySet[InvoiceDraft]) -> list[dict]:
+    """Per currency of the given drafts: how many, their total and tax, how many are flagged."""
+    rows = list(
+        drafts.order_by()
+        .values("currency")
+        .annotate(
+            count=Count("pk"),
+            total=Sum("total"),
+            tax=Sum("total_tax"),
+            flagged=Count("pk", filter=~Q(variance=0)),
+        )
+        .order_by("currency")
+    )
+    for row in rows:
+        # SQLite sums decimals without their scale (48, not 48.00): money shows in cents.
+        row["total"] = (row["total"] or Decimal(0)).quantize(CENT)
+        row["tax"] = (row["tax"] or Decimal(0)).quantize(CENT)
+    return rows
+
+
+def invoice_draft_currencies() -> list[str]:
+    return list(
+        InvoiceDraft.objects.order_by("currency").values_list("currency", flat=True).distinct()
+    )
+
+
+def invoice_draft_for_page(pk: int) -> QuerySet[InvoiceDraft]:
+    """One draft with what its page shows: order, shipment, approver, lines with their order line."""
+    return (
+        InvoiceDraft.objects.select_related("order", "shipment", "approved_by", "rejected_by")
+        .prefetch_related(Prefetch("lines", InvoiceDraftLine.objects.select_related("order_line")))
+        .filter(pk=pk)
+    )
+
+
+def invoice_draft_audit(draft: InvoiceDraft) -> QuerySet[AuditEvent]:
+    """The draft's audit rows, oldest first: created, corrected, approved or rejected."""
+    return AuditEvent.objects.filter(target_type=AUDIT_TARGET, target_id=str(draft.pk)).order_by(
+        "at", "id"
+    )
+
+
+def invoices_posted(*, state: str = "") -> QuerySet[InvoiceDraft]:
+    """Drafts that reached Xero, for the reconciliation report, newest check first."""
+    drafts = InvoiceDraft.objects.filter(status=InvoiceDraft.Status.POSTED).select_related("order")
+    if state:
+        drafts = drafts.filter(reconciliation=state)
+    return drafts.order_by("-posted_at", "-id")
+
+
+def reconciliation_counts() -> dict[str, int]:
+    """Posted drafts per reconciliation state, every state present (zero when none)."""
+    rows = (
+        InvoiceDraft.objects.filter(status=InvoiceDraft.Status.POSTED)
+        .order_by()
+        .values("reconciliation")
+        .annotate(n=Count("pk"))
+    )
+    counts = dict.fromkeys(InvoiceDraft.Reconciliation.values, 0)
+    counts.update({row["reconciliation"]: row["n"] for row in rows})
+    return counts
+
+
+def reconciliation_last_check() -> OutboxMessage | None:
+    """The latest reconciliation pass (its outbox message carries the counts it found)."""
+    return (
+        OutboxMessage.objects.filter(peer="xero", action="invoices_reconcile")
+        .order_by("-created_at", "-id")
+        .first()
+    )
