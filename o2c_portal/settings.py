@@ -276,8 +276,9 @@ RATE_BUDGETS = {
         "refill": env_float("SHOPIFY_BUDGET_REFILL", 2.0),
     },
     "shipbob": {
-        # 150 requests/min sliding window; headroom keeps us just under it.
-        "capacity": env_float("SHIPBOB_BUDGET_CAPACITY", 10),
+        # 150 requests/min sliding window; headroom keeps us just under it. A bucket stays inside a
+        # sliding window only while capacity ≤ limit − refill × window (150 − 145.5 = 4.5).
+        "capacity": env_float("SHIPBOB_BUDGET_CAPACITY", 4),
         "refill": env_float("SHIPBOB_BUDGET_REFILL", 150 * 0.97 / 60),
     },
     "xero": {
