@@ -131,6 +131,11 @@ class InvoiceDraft(models.Model):
     def has_variance(self) -> bool:
         return self.variance != 0
 
+    @property
+    def codes_correctable(self) -> bool:
+        """Account and tax codes can be fixed before approval, and after Xero refused the draft."""
+        return self.status in (self.Status.DRAFT, self.Status.FAILED)
+
 
 class InvoiceDraftLine(models.Model):
     class Kind(models.TextChoices):

@@ -6,6 +6,7 @@ its References up, so nothing is created twice even if the Idempotency-Key has e
 """
 
 import hashlib
+import json
 from decimal import Decimal
 
 from django.conf import settings
@@ -26,13 +27,18 @@ BATCH = 50
 LANE_RECONCILE = 50
 
 
-def _batch_key(kind: str, references: list[str]) -> str:
-    digest = hashlib.sha256("\n".join(sorted(references)).encode()).hexdigest()[:40]
-    return f"o2c-{kind}-{digest}"
+def _batch_key(kind: str, bodies: list[dict]) -> str:
+    """The same bodies give the same key (a retry is replayed by Xero); a corrected body, a new one."""
+    canonical = json.dumps(bodies, sort_keys=True, default=str, separators=(",", ":"))
+    return f"o2c-{kind}-{hashlib.sha256(canonical.encode()).hexdigest()[:40]}"
 
 
-def _contacts_ensure(client: XeroClient, drafts: list[InvoiceDraft]) -> dict[str, str]:
-    """ContactNumber → ContactID for every draft: cache first, then one find and one bulk create."""
+def _contacts_ensure(
+    client: XeroClient, drafts: list[InvoiceDraft]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """ContactNumber → ContactID for every draft (cache first, then one find and one bulk create),
+    and Xero's words for each contact it refused to create."""
+    refused: dict[str, str] = {}
     wanted = {draft.contact_number: draft for draft in drafts}
     known = dict(
         XeroContact.objects.filter(contact_number__in=wanted).values_list(
@@ -64,7 +70,7 @@ def _contacts_ensure(client: XeroClient, drafts: list[InvoiceDraft]) -> dict[str
                     )
                 )
             for result in client.contacts_put(
-                bodies, idempotency_key=_batch_key("contacts", to_create)
+                bodies, idempotency_key=_batch_key("contacts", bodies)
             ):
                 if result.contact_id:
                     known[result.contact_number] = result.contact_id
@@ -72,7 +78,9 @@ def _contacts_ensure(client: XeroClient, drafts: list[InvoiceDraft]) -> dict[str
                         contact_number=result.contact_number,
                         defaults={"contact_id": result.contact_id},
                     )
-    return known
+                else:
+                    refused[result.contact_number] = "; ".join(result.errors)
+    return known, refused
 
 
 def _limits_record(client: XeroClient) -> None:
@@ -152,14 +160,17 @@ def xero_invoice_post(messages: list[OutboxMessage]) -> list:
     sendable = []
     for message in messages:
         draft = drafts[message.payload["draft_id"]]
-        if draft.status != InvoiceDraft.Status.APPROVED or draft.approved_by_id is None:
+        # A failed draft that Ops replays (after a fix) is sent again; it still carries its approver.
+        sendable_statuses = (InvoiceDraft.Status.APPROVED, InvoiceDraft.Status.FAILED)
+        if draft.status not in sendable_statuses or draft.approved_by_id is None:
             outcomes[message.pk] = Sent(result={"skipped": draft.status})
         else:
             sendable.append((message, draft))
     if sendable:
         client = xero_client()
         try:
-            if any(message.attempts > 1 for message, _ in sendable):
+            # Any earlier attempt (a retry, or a replay after a failure) may have reached Xero.
+            if any(message.attempts > 1 or message.last_error for message, _ in sendable):
                 existing = {
                     inv.reference: inv
                     for inv in client.invoices_by_reference([d.reference for _, d in sendable])
@@ -176,9 +187,19 @@ def xero_invoice_post(messages: list[OutboxMessage]) -> list:
                         )
                         sendable.remove((message, draft))
             if sendable:
-                contacts = _contacts_ensure(client, [d for _, d in sendable])
+                contacts, refused = _contacts_ensure(client, [d for _, d in sendable])
+                for message, draft in list(sendable):
+                    if draft.contact_number not in contacts:
+                        words = refused.get(draft.contact_number) or "Xero did not create it"
+                        outcomes[message.pk] = Failed(
+                            error=PeerError(
+                                PEER, f"contact {draft.contact_number}: {words}", retryable=False
+                            )
+                        )
+                        sendable.remove((message, draft))
+            if sendable:
                 bodies = [_invoice(d, contacts[d.contact_number]) for _, d in sendable]
-                key = _batch_key("invoices", [d.reference for _, d in sendable])
+                key = _batch_key("invoices", bodies)
                 results = client.invoices_put(bodies, idempotency_key=key)
                 for (message, _draft), result in zip(sendable, results, strict=True):
                     if result.has_errors:

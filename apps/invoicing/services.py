@@ -86,8 +86,10 @@ def invoice_draft_line_correct(
     """Finance corrects a line's account or tax code before approval (the change is audited)."""
     _require_approver(actor)
     line = InvoiceDraftLine.objects.select_related("draft").select_for_update().get(pk=line.pk)
-    if line.draft.status != InvoiceDraft.Status.DRAFT:
-        raise ValidationError("Codes can only be corrected before approval.")
+    if not line.draft.codes_correctable:
+        raise ValidationError(
+            "Codes can only be corrected before approval, or after Xero refused the draft."
+        )
     account_code, tax_type = account_code.strip(), tax_type.strip()
     if not account_code or not tax_type:
         raise ValidationError("Account code and tax type are both required.")

@@ -195,7 +195,7 @@ def _detail_context(draft: InvoiceDraft, **extra) -> dict:
     return {
         "draft": draft,
         "lines": [_with_facts(line) for line in draft.lines.all()],
-        "editable": draft.status == InvoiceDraft.Status.DRAFT,
+        "editable": draft.codes_correctable,
         "audit": invoice_draft_audit(draft),
         **extra,
     }
@@ -266,7 +266,7 @@ def invoice_line_correct(request: HttpRequest, pk: int) -> HttpResponse:
         context = {
             "line": _with_facts(line),
             "draft": line.draft,
-            "editable": line.draft.status == InvoiceDraft.Status.DRAFT,
+            "editable": line.draft.codes_correctable,
             "line_errors": {line.pk: error} if error else {},
             "line_saved": None if error else line.pk,
         }

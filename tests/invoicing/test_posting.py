@@ -189,3 +189,61 @@ def test_tokens_are_encrypted_at_rest(xero_oauth):
     assert access
     assert access not in row.access_token_encrypted
     assert row.tenant_id
+
+
+def test_a_refused_draft_is_corrected_and_replayed_without_a_duplicate(
+    xero_custom, finance_user, ops_user
+):
+    from apps.invoicing.services import invoice_draft_line_correct
+    from apps.sync.replay import outbox_replay
+
+    (draft,) = drafts_for(1)
+    line = draft.lines.first()
+    line.account_code = "999"  # not in the organisation's chart: Xero refuses the element
+    line.save()
+    invoice_drafts_approve(actor=finance_user, drafts=[draft])
+    pump_run("xero", once=True)
+    draft.refresh_from_db()
+    assert draft.status == InvoiceDraft.Status.FAILED
+    assert draft.post_error
+    invoice_draft_line_correct(
+        actor=finance_user, line=line, account_code="200", tax_type=line.tax_type
+    )
+    message = OutboxMessage.objects.get(action="invoice_post")
+    assert outbox_replay(actor=ops_user, ids=[message.pk], dry_run=True).count == 1
+    outbox_replay(actor=ops_user, ids=[message.pk])
+    stats = pump_run("xero", once=True)
+    draft.refresh_from_db()
+    message.refresh_from_db()
+    assert draft.status == InvoiceDraft.Status.POSTED, (
+        stats,
+        message.status,
+        message.result,
+        message.last_error,
+    )
+    assert XeroBookInvoice.objects.filter(reference=draft.reference).count() == 1
+    outbox_replay(actor=ops_user, ids=[message.pk]) if message.status == "dead" else None
+    # Replaying a message that went through is not possible; a second post is never made.
+    assert XeroBookInvoice.objects.filter(reference=draft.reference).count() == 1
+
+
+def test_a_contact_xero_refuses_fails_only_its_drafts(xero_custom, finance_user, monkeypatch):
+    from apps.invoicing import posting
+
+    drafts = drafts_for(3)
+    bad = drafts[0]
+    real_body = posting.contact_body
+
+    def contact_body(**kwargs):
+        body = real_body(**kwargs)
+        if kwargs["contact_number"] == bad.contact_number:
+            body["Name"] = ""  # Xero requires a name: this element is refused
+        return body
+
+    monkeypatch.setattr(posting, "contact_body", contact_body)
+    invoice_drafts_approve(actor=finance_user, drafts=drafts)
+    pump_run("xero", once=True)
+    bad.refresh_from_db()
+    assert bad.status == InvoiceDraft.Status.FAILED
+    assert bad.contact_number in bad.post_error
+    assert InvoiceDraft.objects.filter(status=InvoiceDraft.Status.POSTED).count() == 2

@@ -480,7 +480,7 @@ def test_codes_cannot_be_corrected_after_approval(client, finance_user):
     )
 
     assert response.status_code == 200
-    assert "Codes can only be corrected before approval." in response.text
+    assert "Codes can only be corrected before approval, or after Xero refused" in response.text
     assert 'name="account_code"' not in response.text
     line.refresh_from_db()
     assert line.account_code == "200"
