@@ -40,6 +40,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "Invoice drafts from shipments: approve for Xero, reject, reconcile.",
     ),
     NavItem(
+        "Tickets",
+        "support:ticket-list",
+        "support.view_ticket",
+        "Customer tickets and AI reply drafts: review, edit, approve and send.",
+    ),
+    NavItem(
         "Alerts", "ops:alert-list", "sync.view_alert", "What needs a person: acknowledge, resolve."
     ),
     NavItem(
@@ -66,6 +72,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "sandbox:index",
         "sandbox.change_sandboxfault",
         "The local stand-in peers and their fault injection (demo and tests only).",
+    ),
+    NavItem(
+        "Mailbox",
+        "sandbox:mailbox",
+        "sandbox.view_sandboxmail",
+        "What customers received: the emails the portal sent (demo and tests only).",
     ),
     NavItem(
         "Admin",

@@ -78,6 +78,11 @@ SIMULATOR_SCHEDULES: list[ScheduleDeclaration] = [
         minutes=1,
     ),
     ScheduleDeclaration(
+        name="sandbox.helpdesk_tick",
+        func="apps.sandbox.helpdesk.helpdesk_tick",
+        minutes=1,
+    ),
+    ScheduleDeclaration(
         name="sandbox.shipbob_tick",
         func="apps.sandbox.shipbob.simulator.shipping_tick_task",
         minutes=1,

@@ -76,11 +76,13 @@ INSTALLED_APPS = [
     "apps.inventory",
     "apps.orders",
     "apps.invoicing",
+    "apps.support",
     "apps.ops",
 ]
 if O2C_SANDBOX:
     INSTALLED_APPS += ["apps.sandbox", "apps.sandbox.shopify", "apps.sandbox.shipbob"]
     INSTALLED_APPS += ["apps.sandbox.xero"]
+    INSTALLED_APPS += ["apps.sandbox.openai"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -207,7 +209,13 @@ STORAGES = {
 }
 
 # Django 6.1 mailers. Production: EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend + EMAIL_* below.
-_EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# In the sandbox, sent mail lands in a mailbox page (/sandbox/mailbox/) where a person can read it.
+_EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "apps.sandbox.mailbox.SandboxMailBackend"
+    if O2C_SANDBOX
+    else "django.core.mail.backends.console.EmailBackend",
+)
 MAILERS = {
     "default": {
         "BACKEND": _EMAIL_BACKEND,
@@ -282,9 +290,14 @@ RATE_BUDGETS = {
         "refill": env_float("SHIPBOB_BUDGET_REFILL", 150 * 0.97 / 60),
     },
     "xero": {
-        # 60 calls/min per organisation.
-        "capacity": env_float("XERO_BUDGET_CAPACITY", 5),
+        # 60 calls/min per organisation. Same rule as ShipBob: capacity ≤ 60 − 58 = 2; a burst of 5
+        # got one 429 at the end of each backlog's first minute (bench/xero_post, docs/benchmarks.md).
+        "capacity": env_float("XERO_BUDGET_CAPACITY", 1.5),
         "refill": env_float("XERO_BUDGET_REFILL", 58 / 60),
+    },
+    "mail": {
+        "capacity": env_float("MAIL_BUDGET_CAPACITY", 10),
+        "refill": env_float("MAIL_BUDGET_REFILL", 5.0),
     },
     "teams": {
         "capacity": env_float("TEAMS_BUDGET_CAPACITY", 4),
@@ -405,8 +418,21 @@ O2C_ENCRYPTION_KEY = os.environ.get("O2C_ENCRYPTION_KEY", "")
 TEAMS = {
     "WEBHOOK_URL": _peer_url("TEAMS_WEBHOOK_URL", "teams/workflows/alerts"),
 }
+SUPPORT = {
+    # Shared secret of the helpdesk's webhook: hex HMAC-SHA256 of the raw body in X-Helpdesk-Signature.
+    "HELPDESK_WEBHOOK_SECRET": os.environ.get(
+        "HELPDESK_WEBHOOK_SECRET", "sandbox-helpdesk-secret" if O2C_SANDBOX else ""
+    ),
+    # Hosts a reply may link to (tracking links in the order's facts are always allowed).
+    "LINK_ALLOWLIST": env_list("SUPPORT_LINK_ALLOWLIST", "example.com"),
+    "MESSAGE_ID_DOMAIN": os.environ.get("SUPPORT_MESSAGE_ID_DOMAIN", "o2c.portal"),
+}
 AZURE_OPENAI = {
     "BASE_URL": _peer_url("AZURE_OPENAI_BASE_URL", "openai/v1"),
     "API_KEY": os.environ.get("AZURE_OPENAI_API_KEY", "sandbox-key" if O2C_SANDBOX else ""),
     "DEPLOYMENT": os.environ.get("AZURE_OPENAI_DEPLOYMENT", "gpt-4o-mini"),
+    # Entra ID instead of a key: the dotted path of a zero-argument function returning a token.
+    "TOKEN_PROVIDER": os.environ.get("AZURE_OPENAI_TOKEN_PROVIDER", ""),
+    "TIMEOUT_SECONDS": env_float("AZURE_OPENAI_TIMEOUT_SECONDS", 30.0),
+    "MAX_RETRIES": env_int("AZURE_OPENAI_MAX_RETRIES", 2),
 }

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from apps.orders.webhooks import shipbob_webhook, shopify_webhook
+from apps.support.intake import helpdesk_webhook
 from o2c_portal import views
 
 urlpatterns = [
@@ -13,8 +14,10 @@ urlpatterns = [
     path("ops/", include("apps.ops.urls")),
     path("orders/", include("apps.orders.urls")),
     path("invoicing/", include("apps.invoicing.urls")),
+    path("support/", include("apps.support.urls")),
     path("webhooks/shopify/", shopify_webhook, name="webhook-shopify"),
     path("webhooks/shipbob/", shipbob_webhook, name="webhook-shipbob"),
+    path("webhooks/helpdesk/", helpdesk_webhook, name="webhook-helpdesk"),
 ]
 
 if settings.O2C_SANDBOX:

@@ -18,7 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.invoicing.factories import invoice_draft
 from tests.ops.factories import AlertFactory, OutboxMessageFactory, WebhookReceiptFactory
-from tests.orders.factories import order_with_line
+from tests.orders.factories import OrderFactory, order_with_line
+from tests.support.factories import ticket_with_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +132,48 @@ MATRIX: dict[str, Route] = {
     # Without a code it answers the page with an error (200); tests/invoicing covers the rest.
     "invoicing:xero-callback": Route(
         "invoicing.connect_xero",                   expect(403, 403, 403, 200, 403, 302),
+    ),
+    "support:ticket-list": Route("support.view_ticket", expect(200, 200, 403, 403, 403, 302)),
+    "support:approve-bulk": Route(
+        "support.approve_replydraft",               expect(403, 200, 403, 403, 403, 302),
+        method="POST", data=lambda: {"ids": [ticket_with_draft().pk]},
+    ),
+    "support:ticket-new": Route("support.add_ticket", expect(403, 200, 403, 403, 403, 302)),
+    "support:ticket": Route(
+        "support.view_replydraft",                  expect(200, 200, 403, 403, 403, 302),
+        kwargs=lambda: {"pk": ticket_with_draft().ticket_id},
+    ),
+    "support:relink": Route(
+        "support.change_ticket",                    expect(403, 200, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": ticket_with_draft().ticket_id},
+        data=lambda: {"order": OrderFactory().name},
+    ),
+    "support:ticket-audit": Route(
+        "support.view_replydraft",                  expect(200, 200, 403, 403, 403, 302),
+        kwargs=lambda: {"pk": ticket_with_draft().ticket_id},
+    ),
+    "support:ticket-audit-csv": Route(
+        "support.view_replydraft",                  expect(200, 200, 403, 403, 403, 302),
+        kwargs=lambda: {"pk": ticket_with_draft().ticket_id},
+    ),
+    "support:edit": Route(
+        "support.approve_replydraft",               expect(403, 200, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": ticket_with_draft().pk},
+        data=lambda: {"body": "Hi Ada, it ships today. The team"},
+    ),
+    "support:approve": Route(
+        "support.approve_replydraft",               expect(403, 200, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": ticket_with_draft().pk},
+    ),
+    "support:reject": Route(
+        "support.approve_replydraft",               expect(403, 200, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": ticket_with_draft().pk},
+        data=lambda: {"reason": "Wrong order"},
+    ),
+    "support:regenerate": Route(
+        "support.approve_replydraft",               expect(403, 200, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": ticket_with_draft().pk},
+        data=lambda: {"instruction": "Shorter"},
     ),
 }
 # fmt: on

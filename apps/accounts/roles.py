@@ -27,8 +27,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.release_hold",
         "invoicing.view_invoicedraft",  # read only: the pipeline's last leg
         "sandbox.change_sandboxfault",
+        "sandbox.view_sandboxmail",
+        "support.view_ticket",
+        "support.view_replydraft",
     ],
-    SUPPORT: ["orders.view_order"],
+    SUPPORT: [
+        "orders.view_order",
+        "support.view_ticket",
+        "support.add_ticket",
+        "support.change_ticket",
+        "support.view_replydraft",
+        "support.approve_replydraft",
+        "sandbox.view_sandboxmail",
+    ],
     FINANCE: [
         "orders.view_order",
         "invoicing.view_invoicedraft",
@@ -54,6 +65,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "invoicing.connect_xero",
         "invoicing.view_xeroconnection",
         "sandbox.change_sandboxfault",
+        "sandbox.view_sandboxmail",
+        "support.view_brandguide",
+        "support.add_brandguide",
+        "support.change_brandguide",
     ],
 }
 

@@ -60,3 +60,20 @@ class SandboxFault(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_peer_display()} faults ({'on' if self.enabled else 'off'})"
+
+
+class SandboxMail(models.Model):
+    """An email the portal sent while the sandbox is on: the demo's mailbox (what the customer got)."""
+
+    subject = models.CharField(max_length=500)
+    from_email = models.CharField(max_length=254)
+    to = models.JSONField(default=list)
+    body = models.TextField()
+    headers = models.JSONField(default=dict)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)}"

@@ -101,3 +101,15 @@ def fault_api(request: HttpRequest, peer: str) -> JsonResponse:
     if seed is not None:
         fault_rng_seed(seed=seed, peer=peer)
     return JsonResponse(_fault_as_json(fault))
+
+
+@login_required
+@permission_required("sandbox.view_sandboxmail", raise_exception=True)
+@require_http_methods(["GET"])
+def mailbox(request: HttpRequest) -> HttpResponse:
+    """What customers received: every email the portal sent while the sandbox is on."""
+    from apps.sandbox.models import SandboxMail
+
+    return render(
+        request, "sandbox/sandboxmail_list.html", {"mails": SandboxMail.objects.all()[:200]}
+    )

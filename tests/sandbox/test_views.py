@@ -154,3 +154,25 @@ def test_json_api_token_disabled_when_empty(client, db, settings):
     settings.SANDBOX_API_TOKEN = ""
     response = client.get("/sandbox/faults/teams.json", HTTP_AUTHORIZATION="Bearer ")
     assert response.status_code == 403
+
+
+def test_the_sandbox_mailbox_keeps_what_was_sent_and_shows_it(client, support_user, settings):
+    from django.core.mail import EmailMessage
+
+    from apps.sandbox.mailbox import SandboxMailBackend
+    from apps.sandbox.models import SandboxMail
+
+    sent = SandboxMailBackend().send_messages(
+        [EmailMessage("Re: order", "Your parcel shipped.", "s@example.com", ["ada@example.com"])]
+    )
+    assert sent == 1
+    mail = SandboxMail.objects.get()
+    assert (mail.subject, mail.to, mail.body) == (
+        "Re: order",
+        ["ada@example.com"],
+        "Your parcel shipped.",
+    )
+    client.force_login(support_user)
+    page = client.get("/sandbox/mailbox/")
+    assert page.status_code == 200
+    assert "Your parcel shipped." in page.text

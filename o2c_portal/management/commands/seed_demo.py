@@ -87,6 +87,45 @@ def demo_mappings_seed() -> int:
     return created
 
 
+DEMO_POLICIES = [
+    {
+        "id": "returns-30",
+        "title": "Returns within 30 days",
+        "text": "Unworn items can be returned within 30 days of delivery for a refund to the original payment.",
+        "allows": ["return", "refund"],
+    },
+    {
+        "id": "shipping-times",
+        "title": "Shipping times",
+        "text": "Orders ship within 2 business days; delivery takes 3-5 business days.",
+        "allows": [],
+    },
+    {
+        "id": "damaged-items",
+        "title": "Damaged or wrong items",
+        "text": "If an item arrives damaged or wrong, we send a replacement once the customer sends a photo.",
+        "allows": ["replacement"],
+    },
+]
+
+
+def demo_brand_guide_seed() -> bool:
+    """A first brand guide so drafts have a voice and policies (admins edit it in the admin)."""
+    from apps.support.models import BrandGuide
+
+    if BrandGuide.objects.exists():
+        return False
+    BrandGuide.objects.create(
+        version=1,
+        tone="Warm, plain and brief. Short sentences. No jargon, no exclamation marks.",
+        sign_off="Warmly, the Good Threads team",
+        use_phrases=["thanks for getting in touch"],
+        avoid_phrases=["unfortunately", "as per"],
+        policies=DEMO_POLICIES,
+    )
+    return True
+
+
 def demo_logins_table() -> str:
     width = max(len(demo.email) for demo in DEMO_USERS)
     lines = [f"  {'email':{width}}  {'password':18}  role"]
@@ -113,5 +152,7 @@ class Command(BaseCommand):
         for demo, created in demo_users_seed():
             self.stdout.write(f"seed_demo: {'created' if created else 'reset  '} {demo.email}")
         mapped = demo_mappings_seed()
+        if demo_brand_guide_seed():
+            self.stdout.write("seed_demo: brand guide v1 created")
         self.stdout.write(f"seed_demo: {mapped} SKU mappings created for the demo catalogue")
         self.stdout.write("Demo logins:\n" + demo_logins_table())

@@ -1,0 +1,109 @@
+"""Drafting runs in django-q2 so no page waits on the model; the review page polls until it is ready."""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django_q.tasks import async_task
+
+from apps.audit.services import audit_record
+from apps.support.context import brand_guide_current, ticket_context
+from apps.support.guardrails import guardrails_check
+from apps.support.models import ReplyDraft, Ticket
+from apps.support.prompts import PROMPT_VERSION, prompt_build
+from integrations.llm.drafter import ContentFiltered, DrafterError, ReplyDrafter
+
+logger = logging.getLogger(__name__)
+OPEN_DRAFT = (ReplyDraft.Status.DRAFTING, ReplyDraft.Status.READY, ReplyDraft.Status.NEEDS_HUMAN)
+
+
+def reply_draft_request(*, ticket: Ticket, instruction: str = "") -> ReplyDraft:
+    """Queue a fresh draft for the ticket (in the caller's transaction); older open drafts are superseded."""
+    ticket.drafts.filter(status__in=OPEN_DRAFT).update(
+        status=ReplyDraft.Status.REJECTED, reject_reason="superseded by a newer draft"
+    )
+    draft = ReplyDraft.objects.create(ticket=ticket, instruction=instruction)
+    transaction.on_commit(
+        lambda: async_task("apps.support.drafting.reply_draft_generate", draft.pk)
+    )
+    return draft
+
+
+def reply_draft_generate(draft_id: int) -> str:
+    """Task body: build the prompt from the ticket, ask the model, check the answer, store it all."""
+    draft = ReplyDraft.objects.select_related("ticket__order").get(pk=draft_id)
+    if draft.status != ReplyDraft.Status.DRAFTING:
+        return draft.status  # delivered twice, or superseded meanwhile
+    guide = brand_guide_current()
+    context = ticket_context(draft.ticket, guide)
+    system, user = prompt_build(ticket=draft.ticket, context=context, instruction=draft.instruction)
+    config = settings.AZURE_OPENAI
+    draft.prompt_version = PROMPT_VERSION
+    draft.prompt_system, draft.prompt_user = system, user
+    draft.context_snapshot = context
+    draft.brand_guide_version = guide.version if guide else None
+    draft.deployment = config["DEPLOYMENT"]
+    try:
+        with ReplyDrafter.from_config(config) as drafter:
+            result = drafter.draft(system=system, user=user)
+    except ContentFiltered as filtered:
+        draft.status = ReplyDraft.Status.NEEDS_HUMAN
+        draft.needs_human_reason = (
+            f"The model's content filter stopped the {filtered.where}: write this reply yourself."
+        )
+        draft.raw_output = str(filtered.detail)[:20000]
+        draft.flags = [
+            {"code": "content_filter", "detail": draft.needs_human_reason, "excerpt": ""}
+        ]
+    except DrafterError as error:
+        draft.status = ReplyDraft.Status.FAILED
+        draft.error = error.message
+    else:
+        flags = guardrails_check(
+            reply=result.reply,
+            context=context,
+            cited_policy_ids=result.cited_policy_ids,
+            needs_human_reason=result.needs_human_reason,
+            confidence=result.confidence,
+            link_allowlist=settings.SUPPORT["LINK_ALLOWLIST"],
+        )
+        draft.model_reply = draft.body = result.reply
+        draft.intent = result.intent
+        draft.cited_policy_ids = list(result.cited_policy_ids)
+        draft.facts_used = list(result.facts_used)
+        draft.proposed_actions = list(result.proposed_actions)
+        draft.needs_human_reason = result.needs_human_reason
+        draft.confidence = result.confidence
+        draft.flags = [{"code": f.code, "detail": f.detail, "excerpt": f.excerpt} for f in flags]
+        draft.model = result.model
+        draft.prompt_tokens, draft.completion_tokens = (
+            result.prompt_tokens,
+            result.completion_tokens,
+        )
+        draft.latency_ms = result.latency_ms
+        draft.raw_output = result.raw_output
+        draft.status = (
+            ReplyDraft.Status.NEEDS_HUMAN if result.needs_human_reason else ReplyDraft.Status.READY
+        )
+    with transaction.atomic():
+        current = ReplyDraft.objects.select_for_update().get(pk=draft.pk)
+        if current.status != ReplyDraft.Status.DRAFTING:
+            return current.status  # superseded while the model was writing
+        draft.save()
+        audit_record(
+            actor=None,
+            actor_label="ai:drafter",
+            verb="reply_draft.generated",
+            target=draft,
+            data={
+                "status": draft.status,
+                "model": draft.model,
+                "deployment": draft.deployment,
+                "prompt_version": draft.prompt_version,
+                "tokens": [draft.prompt_tokens, draft.completion_tokens],
+                "latency_ms": draft.latency_ms,
+                "flags": [flag["code"] for flag in draft.flags],
+                "error": draft.error,
+            },
+        )
+    return draft.status
