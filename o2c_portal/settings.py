@@ -433,6 +433,8 @@ AZURE_OPENAI = {
     "DEPLOYMENT": os.environ.get("AZURE_OPENAI_DEPLOYMENT", "gpt-4o-mini"),
     # Entra ID instead of a key: the dotted path of a zero-argument function returning a token.
     "TOKEN_PROVIDER": os.environ.get("AZURE_OPENAI_TOKEN_PROVIDER", ""),
-    "TIMEOUT_SECONDS": env_float("AZURE_OPENAI_TIMEOUT_SECONDS", 30.0),
+    # Three attempts of 20 s stay inside the task's Q_TIMEOUT (90 s), so a hung model fails the
+    # draft (an agent regenerates it) instead of the worker killing the task mid-way.
+    "TIMEOUT_SECONDS": env_float("AZURE_OPENAI_TIMEOUT_SECONDS", 20.0),
     "MAX_RETRIES": env_int("AZURE_OPENAI_MAX_RETRIES", 2),
 }

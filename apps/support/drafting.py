@@ -58,6 +58,10 @@ def reply_draft_generate(draft_id: int) -> str:
     except DrafterError as error:
         draft.status = ReplyDraft.Status.FAILED
         draft.error = error.message
+    except Exception as error:  # noqa: BLE001 - misconfiguration must fail the draft, not strand it
+        logger.exception("drafting %s failed", draft.pk)
+        draft.status = ReplyDraft.Status.FAILED
+        draft.error = f"{type(error).__name__}: {error}"
     else:
         flags = guardrails_check(
             reply=result.reply,
