@@ -52,3 +52,12 @@ def place_orders(count: int, **rates) -> list[Order]:
 def drain(*pumps: str) -> None:
     for name in pumps:
         pump_run(name, once=True)
+
+
+def ship_now(*, seed: int, **rates) -> dict:
+    """The warehouse stand-in ships every submitted order now: whole, no duplicate, drop or exception
+    events unless a rate says otherwise (partial_rate, duplicate_rate, drop_rate, exception_rate)."""
+    from apps.sandbox.shipbob.simulator import shipping_tick
+
+    options = {"partial_rate": 0, "duplicate_rate": 0, "drop_rate": 0, "exception_rate": 0, **rates}
+    return shipping_tick(ship_after_seconds=0, seed=seed, **options)

@@ -11,9 +11,8 @@ import pytest
 from django.urls import reverse
 
 from apps.invoicing.models import InvoiceDraft, XeroConnection
-from apps.sandbox.shipbob.simulator import shipping_tick
 from apps.sandbox.xero.models import Invoice
-from tests.peers import drain, place_orders
+from tests.peers import drain, place_orders, ship_now
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -48,14 +47,7 @@ def test_shipped_orders_are_approved_posted_and_reconciled_from_the_pages(
         connect(client, admin_user)
     orders = place_orders(3)
     drain("shipbob")
-    shipping_tick(
-        ship_after_seconds=0,
-        partial_rate=0,
-        duplicate_rate=0,
-        drop_rate=0,
-        exception_rate=0,
-        seed=3,
-    )
+    ship_now(seed=3)
     drain("receipts", "shopify", "receipts")
     drafts = list(InvoiceDraft.objects.filter(order__in=orders))
     assert len(drafts) == 3

@@ -6,10 +6,9 @@ from django.urls import reverse
 from apps.orders.models import Order, Shipment
 from apps.orders.warehouse import shipments_poll_enqueue
 from apps.sandbox.shipbob.models import OrderCreateAttempt, WarehouseOrder
-from apps.sandbox.shipbob.simulator import shipping_tick
 from apps.sandbox.shopify.models import StoreFulfillment
 from apps.sync.models import Alert, OutboxMessage
-from tests.peers import drain, place_orders
+from tests.peers import drain, place_orders, ship_now
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -28,14 +27,7 @@ def test_orders_flow_from_ready_to_fulfilled_in_shopify(peers, client, ops_user)
             == WarehouseOrder.objects.get(reference_id=str(order.shopify_id)).pk
         )
 
-    shipping_tick(
-        ship_after_seconds=0,
-        partial_rate=0,
-        duplicate_rate=0,
-        drop_rate=0,
-        exception_rate=0,
-        seed=1,
-    )
+    ship_now(seed=1)
     drain("receipts", "shopify", "receipts")
     for order in orders:
         order.refresh_from_db()
@@ -63,26 +55,12 @@ def test_a_partial_shipment_is_partially_shipped_then_shipped_and_fulfilled_twic
     while order.lines.count() < 2:  # a split needs two items; the seed gives several lines
         (order,) = place_orders(1)
     drain("shipbob")
-    shipping_tick(
-        ship_after_seconds=0,
-        partial_rate=1.0,
-        duplicate_rate=0,
-        drop_rate=0,
-        exception_rate=0,
-        seed=2,
-    )
+    ship_now(seed=2, partial_rate=1.0)
     drain("receipts", "shopify")
     order.refresh_from_db()
     assert order.status == Order.Status.PARTIALLY_SHIPPED
     assert order.shipments.count() == 1
-    shipping_tick(
-        ship_after_seconds=0,
-        partial_rate=0,
-        duplicate_rate=0,
-        drop_rate=0,
-        exception_rate=0,
-        seed=3,
-    )
+    ship_now(seed=3)
     drain("receipts", "shopify")
     order.refresh_from_db()
     assert order.shipments.count() == 2
@@ -93,14 +71,7 @@ def test_a_partial_shipment_is_partially_shipped_then_shipped_and_fulfilled_twic
 def test_the_poll_recovers_a_dropped_shipment_event(peers):
     (order,) = place_orders(1)
     drain("shipbob")
-    shipping_tick(
-        ship_after_seconds=0,
-        partial_rate=0,
-        duplicate_rate=0,
-        drop_rate=1.0,
-        exception_rate=0,
-        seed=4,
-    )
+    ship_now(seed=4, drop_rate=1.0)
     drain("receipts")
     order.refresh_from_db()
     assert order.status == Order.Status.SUBMITTED  # the event never came
@@ -126,14 +97,7 @@ def test_a_cancellation_before_shipping_cancels_at_the_warehouse(peers):
 def test_a_cancellation_after_shipping_raises_an_alert(peers):
     (order,) = place_orders(1)
     drain("shipbob")
-    shipping_tick(
-        ship_after_seconds=0,
-        partial_rate=0,
-        duplicate_rate=0,
-        drop_rate=0,
-        exception_rate=0,
-        seed=5,
-    )
+    ship_now(seed=5)
     drain("receipts")
     order.refresh_from_db()
     _cancel_in_shopify(order)

@@ -13,13 +13,12 @@ from apps.orders import fulfillment
 from apps.orders.models import Order, Shipment
 from apps.sandbox.models import SandboxFault
 from apps.sandbox.shipbob.models import OrderCreateAttempt, WarehouseOrder
-from apps.sandbox.shipbob.simulator import shipping_tick
 from apps.sandbox.shopify.models import StoreFulfillment
 from apps.sync import outbox
 from apps.sync.models import OutboxMessage, WebhookReceipt
 from apps.sync.pumps import pump_run
 from integrations.shipbob.webhooks import webhook_sign
-from tests.peers import drain, place_orders
+from tests.peers import drain, place_orders, ship_now
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -122,14 +121,7 @@ def test_a_crash_after_the_warehouse_accepted_creates_no_second_order(peers, mon
 def test_a_fulfillment_retried_after_a_crash_does_not_fulfil_twice(peers, monkeypatch):
     (order,) = place_orders(1)
     drain("shipbob")
-    shipping_tick(
-        ship_after_seconds=0,
-        partial_rate=0,
-        duplicate_rate=0,
-        drop_rate=0,
-        exception_rate=0,
-        seed=6,
-    )
+    ship_now(seed=6)
     drain("receipts")
     crash_once_after_send(monkeypatch)
     with pytest.raises(SystemExit):
@@ -150,14 +142,7 @@ def test_shopify_user_errors_make_the_fulfillment_dead_with_shopifys_words(
 ):
     (order,) = place_orders(1)
     drain("shipbob")
-    shipping_tick(
-        ship_after_seconds=0,
-        partial_rate=0,
-        duplicate_rate=0,
-        drop_rate=0,
-        exception_rate=0,
-        seed=7,
-    )
+    ship_now(seed=7)
     drain("receipts")
     real_plan = fulfillment.fulfillment_plan
 
@@ -185,14 +170,7 @@ def test_shopify_user_errors_make_the_fulfillment_dead_with_shopifys_words(
 def test_nothing_left_to_fulfil_is_dead_not_done(peers):
     (order,) = place_orders(1)
     drain("shipbob")
-    shipping_tick(
-        ship_after_seconds=0,
-        partial_rate=0,
-        duplicate_rate=0,
-        drop_rate=0,
-        exception_rate=0,
-        seed=8,
-    )
+    ship_now(seed=8)
     drain("receipts")
     from apps.sandbox.shopify.models import StoreFulfillmentOrder
 

@@ -18,7 +18,7 @@ from apps.support.services import reply_draft_approve, reply_draft_edit
 from apps.sync.models import OutboxMessage, WebhookReceipt
 from apps.sync.pumps import pump_run
 from o2c_portal.management.commands.seed_demo import demo_brand_guide_seed
-from tests.peers import drain, place_orders
+from tests.peers import drain, place_orders, ship_now
 from tests.support.injection_corpus import INJECTION_CASES
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -36,16 +36,8 @@ def model_live(peers, settings):
 def shipped_order(model_live):
     (order,) = place_orders(1)
     drain("shipbob")
-    from apps.sandbox.shipbob.simulator import shipping_tick
 
-    shipping_tick(
-        ship_after_seconds=0,
-        partial_rate=0,
-        duplicate_rate=0,
-        drop_rate=0,
-        exception_rate=0,
-        seed=3,
-    )
+    ship_now(seed=3)
     drain("receipts", "shopify")
     order.refresh_from_db()
     assert order.shipments.exists()
