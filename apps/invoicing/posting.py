@@ -59,19 +59,24 @@ def _contacts_ensure(
             for number in to_create:
                 draft = wanted[number]
                 first, _, last = draft.contact_name.partition(" ")
-                bodies.append(
-                    contact_body(
-                        contact_number=number,
-                        # Xero wants unique names among active contacts: the number keeps them apart.
-                        name=f"{draft.contact_name} ({number})"[:255],
-                        email=draft.contact_email,
-                        first_name=first,
-                        last_name=last,
+                try:
+                    bodies.append(
+                        contact_body(
+                            contact_number=number,
+                            # Xero wants unique names among active contacts: the number keeps them apart.
+                            name=f"{draft.contact_name} ({number})"[:255],
+                            email=draft.contact_email,
+                            first_name=first,
+                            last_name=last,
+                        )
                     )
-                )
-            for result in client.contacts_put(
-                bodies, idempotency_key=_batch_key("contacts", bodies)
-            ):
+                except ValueError as error:  # e.g. an email Xero would refuse: fail only its drafts
+                    refused[number] = str(error)
+            results = []
+            if bodies:
+                key = _batch_key("contacts", bodies)
+                results = client.contacts_put(bodies, idempotency_key=key)
+            for result in results:
                 if result.contact_id:
                     known[result.contact_number] = result.contact_id
                     XeroContact.objects.get_or_create(

@@ -247,3 +247,15 @@ def test_a_contact_xero_refuses_fails_only_its_drafts(xero_custom, finance_user,
     assert bad.status == InvoiceDraft.Status.FAILED
     assert bad.contact_number in bad.post_error
     assert InvoiceDraft.objects.filter(status=InvoiceDraft.Status.POSTED).count() == 2
+
+
+def test_a_contact_we_cannot_even_describe_to_xero_fails_only_its_draft(xero_custom, finance_user):
+    drafts = drafts_for(3)
+    bad = drafts[1]
+    InvoiceDraft.objects.filter(pk=bad.pk).update(contact_email="not an email")
+    invoice_drafts_approve(actor=finance_user, drafts=drafts)
+    pump_run("xero", once=True)
+    bad.refresh_from_db()
+    assert bad.status == InvoiceDraft.Status.FAILED
+    assert bad.contact_number in bad.post_error
+    assert InvoiceDraft.objects.filter(status=InvoiceDraft.Status.POSTED).count() == 2
