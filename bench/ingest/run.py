@@ -16,23 +16,22 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from http.client import HTTPConnection
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+from bench.common import base_env, free_port, percentile, process_stop
+from bench.common import database_prepare as _database_prepare
+from bench.common import server_start as _server_start
 from bench.ingest.payloads import SHOP_DOMAIN, SignedBody, signed_bodies_build
 
-ROOT = Path(__file__).resolve().parents[2]
 LUA_SCRIPT = Path(__file__).with_name("webhooks.lua")
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1/o2c_bench"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -107,25 +106,9 @@ def wrk_ensure() -> str | None:
     return shutil.which("wrk")
 
 
-def _admin_url(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/postgres"))
-
-
 def database_prepare(*, url: str, migrate: bool = True) -> None:
-    """Create the database if it does not exist, then apply the migrations."""
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_admin_url(url), autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{name}"')
-    if migrate:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": url, "O2C_SANDBOX": "0"},
-            check=True,
-        )
+    """Create the database if it does not exist, then apply the migrations (sandbox off)."""
+    _database_prepare(url=url, migrate=migrate, env={"O2C_SANDBOX": "0"})
 
 
 def receipts_truncate(*, url: str) -> None:
@@ -151,22 +134,12 @@ def rejections_count(*, url: str) -> int:
 # --- The server under test ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_env(
     *, url: str, port: int, secret: str, workers: int, extra: dict | None = None
 ) -> dict:
     """Production settings: DEBUG off, no sandbox, a real secret key, only the bench's host."""
     return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
+        **base_env(url=url),
         "O2C_SANDBOX": "0",
         "SHOPIFY_WEBHOOK_SECRETS": secret,
         "PORT": str(port),
@@ -181,42 +154,14 @@ def server_start(
 ) -> subprocess.Popen:
     """Start gunicorn in its own process group and wait until /healthz answers 200."""
     log = log_path.open("ab")
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "o2c_portal.wsgi",
-            "-c",
-            "o2c_portal/gunicorn.conf.py",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    return _server_start(
+        env=env, port=port, log=log, timeout=timeout, log_path=log_path, stop=server_stop
     )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.2)
-    server_stop(proc)
-    raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s; see {log_path}")
 
 
 def server_stop(proc: subprocess.Popen) -> None:
     """SIGTERM the master (graceful: workers finish their requests), SIGKILL the group if it hangs."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    process_stop(proc, grace=40, group=False)
 
 
 # --- CPU accounting (to show what the load generator and PostgreSQL take of the 2 cores) ---------
@@ -481,7 +426,7 @@ def python_load(
     ordered = sorted(latencies) or [0.0]
 
     def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+        return percentile(ordered, p) * 1000
 
     return LoadResult(
         duration_s=duration,

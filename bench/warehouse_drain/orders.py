@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
+
+from bench.common import tables_reset
 
 # Shopify-sized ids far from the storefront simulator's, so a bench order is recognisable.
 SHOPIFY_ID_BASE = 7_100_000_000_000
@@ -49,14 +51,7 @@ RESET_TABLES = (
 
 def drain_tables_reset() -> None:
     """Empty every table the bench writes or measures (PostgreSQL: one TRUNCATE)."""
-    existing = set(connection.introspection.table_names())
-    tables = [name for name in RESET_TABLES if name in existing]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-        else:
-            for name in tables:
-                cursor.execute(f'DELETE FROM "{name}"')  # noqa: S608 - our own table names
+    tables_reset(RESET_TABLES)
 
 
 def ready_orders_create(*, n: int, seed: int = 7, batch: int = 500) -> list[int]:

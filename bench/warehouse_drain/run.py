@@ -23,25 +23,32 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import json
-import os
-import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.common import (
+    ROOT,
+    counter_at,
+    database_prepare,
+    drain_watch,
+    free_port,
+    lease_holders,
+    max_in_window,
+    piped_spawn,
+    pump_bench_setup,
+    pump_sampler_run,
+    result_print,
+    sandbox_env,
+    spawn,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1/o2c_drain"
-SAMPLE_SECONDS = 0.25
 BAR_SHARE, BAR_429 = 0.95, 0.01
 
 
@@ -120,30 +127,7 @@ class DrainResult:
         ]
 
 
-# --- Database, processes ---------------------------------------------------------------------------
-
-
-def database_prepare(*, url: str) -> None:
-    """Create the database if it does not exist, then apply the migrations."""
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url},
-        check=True,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# --- Children ------------------------------------------------------------------------------------
 
 
 def child_env(
@@ -151,65 +135,13 @@ def child_env(
 ) -> dict:
     """What every child gets: the sandbox on, DEBUG off, the scaled window and the bench budget."""
     return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "o2c_portal.settings",
-        "DATABASE_URL": url,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "O2C_SANDBOX": "1",
-        "O2C_SIMULATOR": "0",
-        "O2C_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **sandbox_env(url=url, port=port),
         "SHIPBOB_BASE_URL": f"http://127.0.0.1:{port}/sandbox/shipbob",
         "SANDBOX_SHIPBOB_WINDOW_SECONDS": str(window),
         "SANDBOX_SHIPBOB_LIMIT": str(limit),
         "SHIPBOB_BUDGET_CAPACITY": str(capacity),
         "SHIPBOB_BUDGET_REFILL": str(refill),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
     }
-
-
-def _spawn(args: list[str], *, env: dict, log) -> subprocess.Popen:
-    return subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def server_start(
-    *, env: dict, port: int, workers: int, log, timeout: float = 60
-) -> subprocess.Popen:
-    """gunicorn with the production config on the bench port; waits for /healthz."""
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    proc = _spawn(
-        [gunicorn, "o2c_portal.wsgi", "-c", "o2c_portal/gunicorn.conf.py"], env=env, log=log
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.2)
-    process_stop(proc)
-    raise RuntimeError("gunicorn did not answer /healthz in time")
-
-
-def process_stop(proc: subprocess.Popen, *, grace: float = 10.0) -> None:
-    """SIGTERM the child's process group, SIGKILL it if it outlives the grace period."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        except ProcessLookupError:
-            pass
 
 
 # --- Sampling and figures -------------------------------------------------------------------------
@@ -225,49 +157,20 @@ class Sample:
 
 
 def sampler_run(*, samples: list[Sample], stop: threading.Event) -> None:
-    from django.db import connection
-
-    from apps.sync.models import OutboxMessage, PumpLease
     from bench.warehouse_drain.orders import window_counters
 
-    waiting_statuses = (OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT)
-    try:
-        while not stop.is_set():
-            calls, throttled = window_counters()
-            waiting = OutboxMessage.objects.filter(
-                peer="shipbob", action="order_create", status__in=waiting_statuses
-            ).count()
-            lease = (
-                PumpLease.objects.filter(name="shipbob").values_list("holder", flat=True).first()
-            )
-            samples.append(Sample(time.time(), calls, throttled, waiting, lease or ""))
-            stop.wait(SAMPLE_SECONDS)
-    finally:
-        connection.close()
+    def sample(*, at: float, counted: tuple[int, int], waiting: int, holder: str) -> Sample:
+        calls, throttled = counted
+        return Sample(at, calls, throttled, waiting, holder)
 
-
-def _counter_at(samples: list[Sample], moment: float, attr: str) -> float:
-    """A sampled counter at `moment`, linearly interpolated between the samples around it."""
-    times = [s.at for s in samples]
-    index = bisect.bisect_left(times, moment)
-    if index <= 0:
-        return getattr(samples[0], attr)
-    if index >= len(samples):
-        return getattr(samples[-1], attr)
-    before, after = samples[index - 1], samples[index]
-    span = after.at - before.at or 1e-9
-    weight = (moment - before.at) / span
-    return getattr(before, attr) + weight * (getattr(after, attr) - getattr(before, attr))
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    """The most stamps inside any half-open interval of `window` seconds (the stand-in's view)."""
-    best = start = 0
-    for end, moment in enumerate(times):
-        while times[start] <= moment - window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
+    pump_sampler_run(
+        samples=samples,
+        stop=stop,
+        peer="shipbob",
+        action="order_create",
+        counters=window_counters,
+        sample=sample,
+    )
 
 
 def _epoch(moment: datetime) -> float:
@@ -325,66 +228,34 @@ def bench_run(
         url=database_url, port=port, window=window, limit=limit, capacity=capacity, refill=refill
     )
     samples: list[Sample] = []
-    stop = threading.Event()
-    children: list[subprocess.Popen] = []
-    outputs: list[str] = []
+
+    def children_start(log) -> list[subprocess.Popen]:
+        manage = [sys.executable, "manage.py"]
+        children = []
+        if runner == "qcluster":
+            q_env = {**env, "Q_WORKERS": str(pumps)}
+            if pump_run_seconds:
+                q_env["SYNC_PUMP_RUN_SECONDS"] = str(pump_run_seconds)
+            subprocess.run([*manage, "schedules_sync"], cwd=ROOT, env=q_env, check=True, stdout=log)
+            children.append(spawn([*manage, "qcluster"], env=q_env, log=log))
+        else:
+            pump = [*manage, "sync_run", "--pump", "shipbob", "--seconds", str(timeout)]
+            children.extend(piped_spawn(pump, env=env, log=log) for _ in range(pumps))
+        contend = [sys.executable, "-m", "bench.warehouse_drain.contend", "--seconds", str(timeout)]
+        children.extend(piped_spawn(contend, env=env, log=log) for _ in range(contenders))
+        return children
+
     with log_path.open("ab") as log:
-        server = server_start(env=env, port=port, workers=workers, log=log)
-        sampler = threading.Thread(target=sampler_run, kwargs={"samples": samples, "stop": stop})
-        sampler.start()
-        started = time.time()
-        drained_at = None
-        try:
-            manage = [sys.executable, "manage.py"]
-            if runner == "qcluster":
-                q_env = {**env, "Q_WORKERS": str(pumps)}
-                if pump_run_seconds:
-                    q_env["SYNC_PUMP_RUN_SECONDS"] = str(pump_run_seconds)
-                subprocess.run(
-                    [*manage, "schedules_sync"], cwd=ROOT, env=q_env, check=True, stdout=log
-                )
-                children.append(_spawn([*manage, "qcluster"], env=q_env, log=log))
-            else:
-                seconds = str(timeout)
-                for _ in range(pumps):
-                    children.append(
-                        subprocess.Popen(
-                            [*manage, "sync_run", "--pump", "shipbob", "--seconds", seconds],
-                            cwd=ROOT,
-                            env=env,
-                            stdout=subprocess.PIPE,
-                            stderr=log,
-                            text=True,
-                            start_new_session=True,
-                        )
-                    )
-            contend = [sys.executable, "-m", "bench.warehouse_drain.contend", "--seconds"]
-            for _ in range(contenders):
-                children.append(
-                    subprocess.Popen(
-                        [*contend, str(timeout)],
-                        cwd=ROOT,
-                        env=env,
-                        stdout=subprocess.PIPE,
-                        stderr=log,
-                        text=True,
-                        start_new_session=True,
-                    )
-                )
-            deadline = started + timeout
-            while time.time() < deadline:
-                time.sleep(SAMPLE_SECONDS)
-                if samples and samples[-1].at > started + 1 and samples[-1].waiting == 0:
-                    drained_at = samples[-1].at
-                    break
-        finally:
-            for child in children:
-                process_stop(child, grace=5)
-                if child.stdout is not None:
-                    outputs.append(child.stdout.read().strip())
-            stop.set()
-            sampler.join()
-            process_stop(server, grace=30)
+        started, drained_at, outputs = drain_watch(
+            env=env,
+            port=port,
+            workers=workers,
+            log=log,
+            timeout=timeout,
+            samples=samples,
+            sampler=sampler_run,
+            children_start=children_start,
+        )
 
     records = stand_in_records()
     ours = orders_submitted(shopify_ids)
@@ -395,12 +266,11 @@ def bench_run(
         steady_from, steady_to = first, last  # a short run: no steady part to cut out
     steady = max(steady_to - steady_from, 1e-9)
     in_steady = bisect.bisect_right(creates, steady_to) - bisect.bisect_left(creates, steady_from)
-    calls = _counter_at(samples, steady_to, "calls") - _counter_at(samples, steady_from, "calls")
-    refused = _counter_at(samples, steady_to, "throttled") - _counter_at(
+    calls = counter_at(samples, steady_to, "calls") - counter_at(samples, steady_from, "calls")
+    refused = counter_at(samples, steady_to, "throttled") - counter_at(
         samples, steady_from, "throttled"
     )
     calls_total, throttled_total = samples[-1].calls, samples[-1].throttled
-    holders = list(dict.fromkeys(s.holder.split(":")[1] for s in samples if s.holder))
     return DrainResult(
         n=n,
         window_s=window,
@@ -432,7 +302,7 @@ def bench_run(
         orders_submitted=ours["submitted"],
         warehouse_id_matches=ours["warehouse_id_matches"],
         dead=OutboxMessage.objects.filter(peer="shipbob", status=OutboxMessage.Status.DEAD).count(),
-        lease_holders=[f"pid {pid}" for pid in holders],
+        lease_holders=lease_holders(samples),
         runner_outputs=[line for line in outputs if line],
         logs=str(log_path),
     )
@@ -454,16 +324,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON too")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    if not url.startswith("postgres"):
-        raise SystemExit("The drain bench needs PostgreSQL (several processes share the database).")
-    database_prepare(url=url)
-    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="o2c_portal.settings")
-    os.environ.setdefault("O2C_SANDBOX", "1")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
+    url = pump_bench_setup(default_url=DEFAULT_DATABASE_URL, bench="drain")
     result = bench_run(
         database_url=url,
         n=args.n,
@@ -479,13 +340,7 @@ def main() -> None:
         prepare=False,
         seed=args.seed,
     )
-    for line in result.lines():
-        print(line)
-    for line in result.runner_outputs:
-        print("  runner:", line)
-    print(f"  logs: {result.logs}")
-    if args.json:
-        print(json.dumps(asdict(result)))
+    result_print(result, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
+
+from bench.common import tables_reset
 
 # Shipment ids far from the demo's and the tests', so a bench draft is recognisable (SHIP-73…).
 SHIPMENT_ID_BASE = 7_300_000_000_000
@@ -63,14 +65,7 @@ RESET_TABLES = (
 
 def bench_tables_reset() -> None:
     """Empty every table the bench writes or measures (PostgreSQL: one TRUNCATE)."""
-    existing = set(connection.introspection.table_names())
-    tables = [name for name in RESET_TABLES if name in existing]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-        else:
-            for name in tables:
-                cursor.execute(f'DELETE FROM "{name}"')  # noqa: S608 - our own table names
+    tables_reset(RESET_TABLES)
 
 
 def bench_approver():

@@ -23,9 +23,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import json
-import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -34,11 +31,20 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.warehouse_drain.run import database_prepare, free_port, process_stop, server_start
+from bench.common import (
+    SAMPLE_SECONDS,
+    database_prepare,
+    drain_watch,
+    free_port,
+    lease_holders,
+    piped_spawn,
+    pump_bench_setup,
+    pump_sampler_run,
+    result_print,
+    sandbox_env,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1/o2c_xbench"
-SAMPLE_SECONDS = 0.25
 BATCH = 50
 BAR_CALLS_PER_BATCH = 3.0
 NOT_API = ("token", "connections")  # identity calls: not counted against the API limits
@@ -152,22 +158,12 @@ def child_env(
 ) -> dict:
     """What every child gets: the sandbox on, DEBUG off, a custom connection, the scaled window."""
     return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "o2c_portal.settings",
-        "DATABASE_URL": url,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "O2C_SANDBOX": "1",
-        "O2C_SIMULATOR": "0",
-        "O2C_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **sandbox_env(url=url, port=port),
         "XERO_CONNECTION": "custom",
         "SANDBOX_XERO_MINUTE_WINDOW_SECONDS": str(window),
         "SANDBOX_XERO_MINUTE_LIMIT": str(limit),
         "XERO_BUDGET_CAPACITY": str(capacity),
         "XERO_BUDGET_REFILL": str(refill),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
     }
 
 
@@ -181,31 +177,26 @@ class Sample:
 
 
 def sampler_run(*, samples: list[Sample], stop: threading.Event) -> None:
-    from django.db import connection
-
-    from apps.sync.models import OutboxMessage, PumpLease
     from bench.xero_post.drafts import stand_in_counters
 
-    waiting_statuses = (OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT)
-    try:
-        while not stop.is_set():
-            calls, throttled = stand_in_counters()
-            waiting = OutboxMessage.objects.filter(
-                peer="xero", action="invoice_post", status__in=waiting_statuses
-            ).count()
-            lease = PumpLease.objects.filter(name="xero").values_list("holder", flat=True).first()
-            samples.append(
-                Sample(
-                    at=time.time(),
-                    api_calls=sum(v for k, v in calls.items() if k not in NOT_API),
-                    throttled=sum(throttled.values()),
-                    waiting=waiting,
-                    holder=lease or "",
-                )
-            )
-            stop.wait(SAMPLE_SECONDS)
-    finally:
-        connection.close()
+    def sample(*, at: float, counted: tuple[dict, dict], waiting: int, holder: str) -> Sample:
+        calls, throttled = counted
+        return Sample(
+            at=at,
+            api_calls=sum(v for k, v in calls.items() if k not in NOT_API),
+            throttled=sum(throttled.values()),
+            waiting=waiting,
+            holder=holder,
+        )
+
+    pump_sampler_run(
+        samples=samples,
+        stop=stop,
+        peer="xero",
+        action="invoice_post",
+        counters=stand_in_counters,
+        sample=sample,
+    )
 
 
 def max_calls_in_window(samples: list[Sample], window: float) -> int:
@@ -261,43 +252,24 @@ def bench_run(
         url=database_url, port=port, window=window, limit=limit, capacity=capacity, refill=refill
     )
     samples: list[Sample] = []
-    stop = threading.Event()
-    children: list[subprocess.Popen] = []
-    outputs: list[str] = []
+
+    def children_start(log) -> list[subprocess.Popen]:
+        pump = [sys.executable, "manage.py", "sync_run", "--pump", "xero"]
+        return [
+            piped_spawn([*pump, "--seconds", str(timeout)], env=env, log=log) for _ in range(pumps)
+        ]
+
     with log_path.open("ab") as log:
-        server = server_start(env=env, port=port, workers=workers, log=log)
-        sampler = threading.Thread(target=sampler_run, kwargs={"samples": samples, "stop": stop})
-        sampler.start()
-        started = time.time()
-        drained_at = None
-        try:
-            command = [sys.executable, "manage.py", "sync_run", "--pump", "xero", "--seconds"]
-            for _ in range(pumps):
-                children.append(
-                    subprocess.Popen(
-                        [*command, str(timeout)],
-                        cwd=ROOT,
-                        env=env,
-                        stdout=subprocess.PIPE,
-                        stderr=log,
-                        text=True,
-                        start_new_session=True,
-                    )
-                )
-            deadline = started + timeout
-            while time.time() < deadline:
-                time.sleep(SAMPLE_SECONDS)
-                if samples and samples[-1].at > started + 1 and samples[-1].waiting == 0:
-                    drained_at = samples[-1].at
-                    break
-        finally:
-            for child in children:
-                process_stop(child, grace=5)
-                if child.stdout is not None:
-                    outputs.append(child.stdout.read().strip())
-            stop.set()
-            sampler.join()
-            process_stop(server, grace=30)
+        started, drained_at, outputs = drain_watch(
+            env=env,
+            port=port,
+            workers=workers,
+            log=log,
+            timeout=timeout,
+            samples=samples,
+            sampler=sampler_run,
+            children_start=children_start,
+        )
 
     calls, throttled = stand_in_counters()
     records = posting_records(built.references, contacts_seeded=built.contacts_known)
@@ -308,7 +280,6 @@ def bench_run(
     # The rate runs from the first call the stand-in counted (sampled) to the last invoice created.
     first_call = next((s.at for s in samples if s.api_calls), started)
     rate_span = max((last or drained_at or time.time()) - first_call + SAMPLE_SECONDS / 2, 1e-9)
-    holders = list(dict.fromkeys(s.holder.split(":")[1] for s in samples if s.holder))
     mix = asdict(built)
     mix.pop("references")
     return PostResult(
@@ -351,7 +322,7 @@ def bench_run(
         dead=records.dead,
         contacts_created=records.contacts_created,
         idempotent_replays=records.idempotent_replays,
-        lease_holders=[f"pid {pid}" for pid in holders],
+        lease_holders=lease_holders(samples),
         runner_outputs=[line for line in outputs if line],
         logs=str(log_path),
     )
@@ -379,16 +350,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON too")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    if not url.startswith("postgres"):
-        raise SystemExit("The Xero bench needs PostgreSQL (several processes share the database).")
-    database_prepare(url=url)
-    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="o2c_portal.settings")
-    os.environ.setdefault("O2C_SANDBOX", "1")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
+    url = pump_bench_setup(default_url=DEFAULT_DATABASE_URL, bench="Xero")
     result = bench_run(
         database_url=url,
         n=args.n,
@@ -403,13 +365,7 @@ def main() -> None:
         prepare=False,
         seed=args.seed,
     )
-    for line in result.lines():
-        print(line)
-    for line in result.runner_outputs:
-        print("  runner:", line)
-    print(f"  logs: {result.logs}")
-    if args.json:
-        print(json.dumps(asdict(result)))
+    result_print(result, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,8 @@ every delivery is answered 200 and stored exactly once.
 """
 
 import shutil
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from apps.sync.models import WebhookReceipt, WebhookRejection
 from bench.ingest.run import bench_run
@@ -16,23 +14,13 @@ from bench.ingest.run import bench_run
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _database_url() -> str:
-    """The test database as a URL for the gunicorn child (it must write where this test reads)."""
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
-
-
 @pytest.mark.parametrize("generator", ["wrk", "python"])
-def test_every_delivery_is_answered_200_and_stored_once(generator):
+def test_every_delivery_is_answered_200_and_stored_once(generator, bench_database_url):
     if generator == "wrk" and shutil.which("wrk") is None:
         pytest.skip("wrk is not installed (apt-get install wrk); the python generator still runs")
 
     result = bench_run(
-        database_url=_database_url(),
+        database_url=bench_database_url,
         n=200,
         concurrency=4,
         workers=2,

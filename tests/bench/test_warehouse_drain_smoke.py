@@ -5,10 +5,8 @@ every order reaches the stand-in exactly once and is recorded as submitted with 
 """
 
 import json
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from apps.orders.models import Order
 from apps.sandbox.shipbob.models import OrderCreateAttempt, WarehouseOrder
@@ -18,19 +16,9 @@ from bench.warehouse_drain.run import bench_run
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _database_url() -> str:
-    """The test database as a URL for the child processes (they must write where this test reads)."""
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
-
-
-def test_thirty_orders_drain_exactly_once_through_two_pump_processes():
+def test_thirty_orders_drain_exactly_once_through_two_pump_processes(bench_database_url):
     result = bench_run(
-        database_url=_database_url(),
+        database_url=bench_database_url,
         n=30,
         window=2.0,
         limit=20,

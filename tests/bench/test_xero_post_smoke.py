@@ -6,10 +6,8 @@ uncached contacts, create the new ones, put the invoices), with no call answered
 """
 
 import json
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 from django.db.models import Count
 
 from apps.invoicing.models import InvoiceDraft, XeroContact
@@ -21,19 +19,9 @@ from bench.xero_post.run import bench_run
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _database_url() -> str:
-    """The test database as a URL for the child processes (they must write where this test reads)."""
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}{port}/{db['NAME']}"
-
-
-def test_sixty_drafts_post_exactly_once_in_at_most_six_calls():
+def test_sixty_drafts_post_exactly_once_in_at_most_six_calls(bench_database_url):
     result = bench_run(
-        database_url=_database_url(),
+        database_url=bench_database_url,
         n=60,
         known_share=0.5,
         window=2.0,
