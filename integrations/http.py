@@ -10,13 +10,14 @@ many calls the peer says remain. Nothing here imports Django models: clients sta
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -97,7 +98,7 @@ class PeerError(Exception):
         info = rate_info(response) if callable(rate_info) else rate_info
         status = response.status_code
         retryable = status in RETRYABLE_STATUSES or status >= 500
-        body = _response_text(response)
+        body = response_text(response)
         request = response.request if _has_request(response) else None
         where = f" from {request.method} {redact_url(request.url)}" if request else ""
         snippet = " ".join(body[:300].split())
@@ -182,7 +183,8 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _parse_int(value: str | None) -> int | None:
+def parse_int(value: str | None) -> int | None:
+    """A header's whole number ("42", " 42.0 "); None when absent or not a number."""
     if value is None:
         return None
     try:
@@ -203,7 +205,7 @@ def default_rate_info(response: httpx.Response) -> RateInfo:
         retry_after = parse_retry_after(headers.get("x-retry-after"))
     remaining = None
     for name in ("x-ratelimit-remaining", "x-remaining-calls", "ratelimit-remaining"):
-        remaining = _parse_int(headers.get(name))
+        remaining = parse_int(headers.get(name))
         if remaining is not None:
             break
     return RateInfo(remaining=remaining, retry_after=retry_after)
@@ -243,12 +245,45 @@ def _has_request(response: httpx.Response) -> bool:
     return True
 
 
-def _response_text(response: httpx.Response) -> str:
+def response_text(response: httpx.Response, *, limit: int | None = BODY_KEEP_CHARS) -> str:
+    """The answer's text, cut to `limit` characters (None: all of it); "" when it cannot be read."""
     try:
         response.read()
-        return response.text[:BODY_KEEP_CHARS]
+        return response.text[:limit]
     except (httpx.HTTPError, RuntimeError, UnicodeDecodeError):
         return ""
+
+
+def response_json(peer: str, response: httpx.Response, *, object_only: bool = False) -> Any:
+    """The answer's JSON; a body that is not JSON (or not an object) is a retryable PeerError."""
+    try:
+        body = response.json()
+    except ValueError:
+        pass
+    else:
+        if not object_only or isinstance(body, dict):
+            return body
+    raise PeerError(
+        peer,
+        f"HTTP {response.status_code} answer is not {'a JSON object' if object_only else 'JSON'}",
+        retryable=True,
+        status_code=response.status_code,
+        body=response_text(response),
+    )
+
+
+def peer_words(response: httpx.Response, pick: Callable[[Any], Iterable[str]]) -> str:
+    """A peer's own words from an error body: `pick` reads them from the parsed JSON.
+
+    A body that is not JSON, or in which `pick` finds nothing, gives its plain text instead.
+    """
+    text = response_text(response, limit=None)
+    plain = " ".join(text.split())[:500]
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return plain
+    return "; ".join(dict.fromkeys(pick(body)))[:1000] or plain
 
 
 def raise_for_status(
@@ -261,6 +296,69 @@ def raise_for_status(
     if response.is_success:
         return response
     raise PeerError.from_response(peer, response, rate_info=rate_info)
+
+
+def send(client: httpx.Client, peer: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """Send one request; a transport failure becomes `PeerError.from_exception`. Any status returns."""
+    try:
+        return client.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        raise PeerError.from_exception(peer, exc) from exc
+
+
+def request_classified(
+    client: httpx.Client,
+    peer: str,
+    method: str,
+    url: str,
+    *,
+    rate_info: Callable[[httpx.Response], RateInfo] | None = None,
+    error_words: Callable[[httpx.Response], str] | None = None,
+    worded_statuses: Collection[int] = (),
+    classify: Callable[[httpx.Response], PeerError | None] | None = None,
+    passthrough: Collection[int] = (),
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send one request and return a 2xx answer; raise the classified PeerError for anything else.
+
+    In order, for a non-2xx answer: a status in `passthrough` is returned for the caller to read
+    (e.g. ShipBob's 422 duplicate); `classify` may name the peer's own error (e.g. Xero's 429);
+    a status in `worded_statuses` is a non-retryable PeerError carrying the peer's `error_words`;
+    anything else is `PeerError.from_response`. `kwargs` go to `httpx.Client.request`.
+    """
+    response = send(client, peer, method, url, **kwargs)
+    status = response.status_code
+    if response.is_success or status in passthrough:
+        return response
+    if classify is not None and (error := classify(response)) is not None:
+        raise error
+    parse_rate = rate_info or default_rate_info
+    if error_words is not None and status in worded_statuses:
+        raise PeerError(
+            peer,
+            f"HTTP {status} from {response.request.method} {response.request.url.path}: "
+            f"{error_words(response)}",
+            retryable=False,
+            status_code=status,
+            remaining=parse_rate(response).remaining,
+            body=response_text(response),
+        )
+    raise PeerError.from_response(peer, response, rate_info=parse_rate)
+
+
+class PeerClient:
+    """Base of a peer client that owns one `http` client: `close()` and use as a context manager."""
+
+    http: httpx.Client
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class _ObservedTransport(httpx.BaseTransport):

@@ -29,12 +29,17 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from integrations.http import (
+    PeerClient,
     PeerError,
     RateGate,
     RateInfo,
     build_client,
+    parse_int,
     parse_retry_after,
-    raise_for_status,
+    peer_words,
+    request_classified,
+    response_json,
+    response_text,
 )
 
 PEER = "shipbob"
@@ -132,13 +137,6 @@ def _int(value: Any, what: str) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"{what} must be an integer, got {value!r}") from None
-
-
-def _header_int(value: str | None) -> int | None:
-    try:
-        return int(float(value.strip())) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _str(value: Any) -> str:
@@ -256,29 +254,20 @@ def shipbob_rate_info(response: httpx.Response) -> RateInfo:
         retry_after = parse_retry_after(headers.get("retry-after"))
     if retry_after is None and response.status_code == 429:
         # ShipBob also says it in words: "Rate limit is exceeded. Try again in 25 seconds."
-        match = _RETRY_IN.search(_text(response))
+        match = _RETRY_IN.search(response_text(response, limit=None))
         retry_after = float(match.group(1)) if match else None
-    remaining = _header_int(headers.get("x-remaining-calls"))
+    remaining = parse_int(headers.get("x-remaining-calls"))
     if remaining is None:
-        remaining = _header_int(headers.get("x-ratelimit-remaining"))
+        remaining = parse_int(headers.get("x-ratelimit-remaining"))
     return RateInfo(remaining=remaining, retry_after=retry_after)
-
-
-def _text(response: httpx.Response) -> str:
-    try:
-        response.read()
-        return response.text
-    except (httpx.HTTPError, RuntimeError, UnicodeDecodeError):
-        return ""
 
 
 def shipbob_error_words(response: httpx.Response) -> str:
     """ShipBob's own words from an error body (ProblemDetails `errors`, `message`, `title`, text)."""
-    text = _text(response)
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return " ".join(text.split())[:500]
+    return peer_words(response, _problem_words)
+
+
+def _problem_words(body: Any) -> list[str]:
     words: list[str] = []
 
     def collect(value: Any, key: str = "") -> None:
@@ -297,7 +286,7 @@ def shipbob_error_words(response: httpx.Response) -> str:
                 collect(item, name if name not in {"errors", ""} else key)
 
     collect(body.get("errors") if isinstance(body, dict) and body.get("errors") else body)
-    return "; ".join(dict.fromkeys(words))[:1000] or " ".join(text.split())[:500]
+    return words
 
 
 # --- request body ----------------------------------------------------------------------------------
@@ -392,7 +381,7 @@ def order_create_body(
 
 
 # --- the client ------------------------------------------------------------------------------------
-class ShipBobClient:
+class ShipBobClient(PeerClient):
     """One ShipBob account (a personal access token and a channel). Raises PeerError."""
 
     def __init__(
@@ -443,15 +432,6 @@ class ShipBobClient:
             transport=transport,
         )
 
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> ShipBobClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # --- transport ----------------------------------------------------------------------------
     def _call(
         self,
@@ -461,32 +441,22 @@ class ShipBobClient:
         params: Mapping[str, Any] | None = None,
         body: dict | None = None,
         write: bool = False,
+        passthrough: tuple[int, ...] = (),
     ) -> httpx.Response:
+        """A 2xx answer, or one whose status is in `passthrough`; PeerError for anything else."""
         # Only writes carry the channel: ShipBob reads then span every channel of the merchant.
         headers = {"shipbob_channel_id": self.channel_id} if write else None
-        try:
-            return self.http.request(
-                method,
-                f"/{self.api_version}/{path.lstrip('/')}",
-                params=params,
-                content=json.dumps(body) if body is not None else None,
-                headers=headers,
-            )
-        except httpx.HTTPError as exc:
-            raise PeerError.from_exception(PEER, exc) from exc
-
-    @staticmethod
-    def _json(response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise PeerError(
-                PEER,
-                f"HTTP {response.status_code} answer is not JSON",
-                retryable=True,
-                status_code=response.status_code,
-                body=_text(response)[:2000],
-            ) from None
+        return request_classified(
+            self.http,
+            PEER,
+            method,
+            f"/{self.api_version}/{path.lstrip('/')}",
+            rate_info=shipbob_rate_info,
+            passthrough=passthrough,
+            params=params,
+            content=json.dumps(body) if body is not None else None,
+            headers=headers,
+        )
 
     @staticmethod
     def _order(data: Any, *, existed: bool = False) -> ShipBobOrder:
@@ -496,7 +466,7 @@ class ShipBobClient:
             raise PeerError(PEER, f"unreadable order in answer: {error}", retryable=False) from None
 
     def _orders(self, response: httpx.Response) -> list[ShipBobOrder]:
-        body = self._json(response)
+        body = response_json(PEER, response)
         items = body.get("items") if isinstance(body, dict) else body
         if not isinstance(items, list):
             raise PeerError(PEER, "order list answer is not a list", retryable=False)
@@ -508,37 +478,28 @@ class ShipBobClient:
         reference = body.get("reference_id") if isinstance(body, dict) else None
         if not isinstance(reference, str) or not reference:
             raise ValueError("body needs a reference_id: build it with order_create_body()")
-        response = self._call("POST", "order", body=body, write=True)
-        if response.status_code == 422:
-            words = shipbob_error_words(response)
-            if _DUPLICATE.search(words):
-                found = self.orders_by_reference([reference])
-                if not found:
-                    # ShipBob says it exists but cannot show it yet: ask again later.
-                    raise PeerError(
-                        PEER,
-                        f"duplicate reference_id {reference} but no order found by reference yet",
-                        retryable=True,
-                        status_code=422,
-                    )
-                return replace(found[0], existed=True)
+        response = self._call("POST", "order", body=body, write=True, passthrough=(400, 422))
+        if response.status_code == 422 and _DUPLICATE.search(shipbob_error_words(response)):
+            found = self.orders_by_reference([reference])
+            if not found:
+                # ShipBob says it exists but cannot show it yet: ask again later.
+                raise PeerError(
+                    PEER,
+                    f"duplicate reference_id {reference} but no order found by reference yet",
+                    retryable=True,
+                    status_code=422,
+                )
+            return replace(found[0], existed=True)
+        if response.status_code in (400, 422):
+            status = response.status_code
             raise PeerError(
                 PEER,
-                f"order {reference} rejected (HTTP 422): {words}",
+                f"order {reference} rejected (HTTP {status}): {shipbob_error_words(response)}",
                 retryable=False,
-                status_code=422,
-                body=_text(response)[:2000],
+                status_code=status,
+                body=response_text(response),
             )
-        if response.status_code == 400:
-            raise PeerError(
-                PEER,
-                f"order {reference} rejected (HTTP 400): {shipbob_error_words(response)}",
-                retryable=False,
-                status_code=400,
-                body=_text(response)[:2000],
-            )
-        raise_for_status(PEER, response, rate_info=shipbob_rate_info)
-        return self._order(self._json(response))
+        return self._order(response_json(PEER, response))
 
     def orders_by_reference(self, reference_ids: Sequence[str]) -> list[ShipBobOrder]:
         """Orders whose reference_id is one of these (GET /order?ReferenceIds=a,b)."""
@@ -554,22 +515,22 @@ class ShipBobClient:
             response = self._call(
                 "GET", "order", params={"ReferenceIds": ",".join(chunk), "Limit": ORDERS_LIMIT_MAX}
             )
-            raise_for_status(PEER, response, rate_info=shipbob_rate_info)
             orders.extend(o for o in self._orders(response) if o.reference_id in set(chunk))
         return orders
 
     def order_cancel(self, order_id: int) -> ShipBobOrder:
         """Cancel the order and all its shipments; ShipBobNotCancellable once picking has started."""
-        response = self._call("POST", f"order/{int(order_id)}:cancel", write=True)
+        response = self._call(
+            "POST", f"order/{int(order_id)}:cancel", write=True, passthrough=(400, 409, 422)
+        )
         if response.status_code in (400, 409, 422):
             raise ShipBobNotCancellable(
                 f"order {order_id} cannot be cancelled at the warehouse: "
                 f"{shipbob_error_words(response)}",
                 status_code=response.status_code,
-                body=_text(response)[:2000],
+                body=response_text(response),
             )
-        raise_for_status(PEER, response, rate_info=shipbob_rate_info)
-        body = self._json(response)
+        body = response_json(PEER, response)
         if not isinstance(body, dict):
             raise PeerError(PEER, "cancel answer is not an object", retryable=False)
         refused = [
@@ -584,7 +545,7 @@ class ShipBobClient:
             raise ShipBobNotCancellable(
                 f"order {order_id} cannot be cancelled at the warehouse: {reasons}",
                 status_code=response.status_code,
-                body=_text(response)[:2000],
+                body=response_text(response),
             )
         order = body.get("order") if isinstance(body.get("order"), dict) else None
         if order is None:
@@ -613,9 +574,8 @@ class ShipBobClient:
                 "Limit": limit,
             },
         )
-        raise_for_status(PEER, response, rate_info=shipbob_rate_info)
         orders = self._orders(response)
-        total_pages = _header_int(response.headers.get("total-pages"))
+        total_pages = parse_int(response.headers.get("total-pages"))
         if "next-page" in response.headers:
             more = bool(response.headers["next-page"].strip())
         elif total_pages is not None:
@@ -636,8 +596,7 @@ class ShipBobClient:
         else:
             params = {"PageSize": page_size}
         response = self._call("GET", "inventory-level", params=params)
-        raise_for_status(PEER, response, rate_info=shipbob_rate_info)
-        body = self._json(response)
+        body = response_json(PEER, response)
         items = body.get("items") if isinstance(body, dict) else body
         if not isinstance(items, list):
             raise PeerError(PEER, "inventory answer has no items list", retryable=False)

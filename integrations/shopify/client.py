@@ -20,12 +20,14 @@ from typing import Any, Protocol
 import httpx
 
 from integrations.http import (
+    PeerClient,
     PeerError,
     RateGate,
     RateInfo,
     build_client,
     default_rate_info,
     raise_for_status,
+    send,
 )
 
 PEER = "shopify"
@@ -393,7 +395,7 @@ def shopify_rate_info(response: httpx.Response) -> RateInfo:
     return RateInfo(remaining=remaining, retry_after=retry_after)
 
 
-class ShopifyClient:
+class ShopifyClient(PeerClient):
     """One shop's Admin GraphQL API. Raises PeerError; returns dataclasses and plain dicts."""
 
     def __init__(
@@ -447,15 +449,6 @@ class ShopifyClient:
             **kwargs,
         )
 
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> ShopifyClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # --- tokens -------------------------------------------------------------------------------
     @property
     def _cache_key(self) -> str:
@@ -492,14 +485,14 @@ class ShopifyClient:
 
     # --- transport ----------------------------------------------------------------------------
     def _post(self, query: str, variables: dict, token: str) -> httpx.Response:
-        try:
-            return self.http.post(
-                f"/admin/api/{self.api_version}/graphql.json",
-                content=json.dumps({"query": query, "variables": variables}),
-                headers={"X-Shopify-Access-Token": token},
-            )
-        except httpx.HTTPError as exc:
-            raise PeerError.from_exception(PEER, exc) from exc
+        return send(
+            self.http,
+            PEER,
+            "POST",
+            f"/admin/api/{self.api_version}/graphql.json",
+            content=json.dumps({"query": query, "variables": variables}),
+            headers={"X-Shopify-Access-Token": token},
+        )
 
     def execute(self, query: str, variables: dict | None = None) -> GraphQLResult:
         """Run one operation; waits out short THROTTLED answers, raises PeerError otherwise."""

@@ -28,12 +28,17 @@ from typing import Any
 import httpx
 
 from integrations.http import (
+    PeerClient,
     PeerError,
     RateGate,
     RateInfo,
     build_client,
+    parse_int,
     parse_retry_after,
-    raise_for_status,
+    peer_words,
+    request_classified,
+    response_json,
+    response_text,
 )
 
 PEER = "xero"
@@ -142,19 +147,12 @@ class XeroUnauthorized(PeerError):
 
 
 # --- rate headers ----------------------------------------------------------------------------------
-def _header_int(value: str | None) -> int | None:
-    try:
-        return int(float(value.strip())) if value is not None else None
-    except ValueError:
-        return None
-
-
 def xero_limits(response: httpx.Response) -> XeroLimits:
     headers = response.headers
     return XeroLimits(
-        minute_remaining=_header_int(headers.get("x-minlimit-remaining")),
-        day_remaining=_header_int(headers.get("x-daylimit-remaining")),
-        app_minute_remaining=_header_int(headers.get("x-appminlimit-remaining")),
+        minute_remaining=parse_int(headers.get("x-minlimit-remaining")),
+        day_remaining=parse_int(headers.get("x-daylimit-remaining")),
+        app_minute_remaining=parse_int(headers.get("x-appminlimit-remaining")),
         problem=(headers.get("x-rate-limit-problem") or "").strip().lower(),
         retry_after=parse_retry_after(headers.get("retry-after")),
     )
@@ -168,14 +166,6 @@ def xero_rate_info(response: httpx.Response) -> RateInfo:
 
 
 # --- error words -----------------------------------------------------------------------------------
-def _text(response: httpx.Response) -> str:
-    try:
-        response.read()
-        return response.text
-    except (httpx.HTTPError, RuntimeError, UnicodeDecodeError):
-        return ""
-
-
 def _element_errors(element: Mapping[str, Any]) -> tuple[str, ...]:
     messages: list[str] = []
     for error in element.get("ValidationErrors") or []:
@@ -191,18 +181,17 @@ def _element_errors(element: Mapping[str, Any]) -> tuple[str, ...]:
 
 def xero_error_words(response: httpx.Response) -> str:
     """Xero's words from an error body: Message / Detail / Title, plus element ValidationErrors."""
-    text = _text(response)
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return " ".join(text.split())[:500]
+    return peer_words(response, _body_words)
+
+
+def _body_words(body: Any) -> list[str]:
     if not isinstance(body, dict):
-        return " ".join(text.split())[:500]
+        return []
     words = [str(body[k]) for k in ("Message", "Detail", "Title", "error") if body.get(k)]
     for element in body.get("Elements") or []:
         if isinstance(element, dict):
             words.extend(_element_errors(element))
-    return "; ".join(dict.fromkeys(words))[:1000] or " ".join(text.split())[:500]
+    return words
 
 
 # --- where= ----------------------------------------------------------------------------------------
@@ -370,7 +359,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 # --- the client ------------------------------------------------------------------------------------
-class XeroClient:
+class XeroClient(PeerClient):
     """One Xero organisation through one access token. Raises PeerError.
 
     tenant_id: sent as `xero-tenant-id` (OAuth connections); None for a custom connection.
@@ -410,15 +399,8 @@ class XeroClient:
             rate_info=xero_rate_info,
             transport=transport,
         )
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> XeroClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        # Every answer, errors included, refreshes last_limits (read by the status panel).
+        self.http.event_hooks["response"].append(self._observe)
 
     # --- transport ----------------------------------------------------------------------------
     def _call(
@@ -431,61 +413,40 @@ class XeroClient:
         idempotency_key: str | None = None,
     ) -> httpx.Response:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        try:
-            response = self.http.request(
-                method, f"/{path.lstrip('/')}", params=params, content=content, headers=headers
-            )
-        except httpx.HTTPError as exc:
-            raise PeerError.from_exception(PEER, exc) from exc
-        self.last_limits = xero_limits(response)
-        self._raise(response)
-        return response
-
-    def _raise(self, response: httpx.Response) -> None:
-        status = response.status_code
-        if response.is_success:
-            return
-        if status == 429:
-            limits = xero_limits(response)
-            info = xero_rate_info(response)
-            raise XeroRateLimited(
-                limits.problem,
-                retry_after=limits.retry_after,
-                remaining=info.remaining,
-                body=_text(response)[:2000],
-            )
-        if status == 401:
-            raise XeroUnauthorized(
-                f"access token rejected (HTTP 401): {xero_error_words(response)}",
-                body=_text(response)[:2000],
-            )
-        if status in (400, 403, 404, 413):
-            raise PeerError(
-                PEER,
-                f"HTTP {status} from {response.request.method} {response.request.url.path}: "
-                f"{xero_error_words(response)}",
-                retryable=False,
-                status_code=status,
-                remaining=xero_rate_info(response).remaining,
-                body=_text(response)[:2000],
-            )
-        raise_for_status(PEER, response, rate_info=xero_rate_info)
+        return request_classified(
+            self.http,
+            PEER,
+            method,
+            f"/{path.lstrip('/')}",
+            rate_info=xero_rate_info,
+            error_words=xero_error_words,
+            worded_statuses=(400, 403, 404, 413),
+            classify=self._classify,
+            params=params,
+            content=content,
+            headers=headers,
+        )
 
     @staticmethod
-    def _json(response: httpx.Response) -> dict:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise PeerError(
-                PEER,
-                f"HTTP {response.status_code} answer is not a JSON object",
-                retryable=True,
-                status_code=response.status_code,
-                body=_text(response)[:2000],
+    def _classify(response: httpx.Response) -> PeerError | None:
+        """Xero's own errors: a 429 names the limit hit, a 401 asks for a fresh token."""
+        if response.status_code == 429:
+            limits = xero_limits(response)
+            return XeroRateLimited(
+                limits.problem,
+                retry_after=limits.retry_after,
+                remaining=xero_rate_info(response).remaining,
+                body=response_text(response),
             )
-        return body
+        if response.status_code == 401:
+            return XeroUnauthorized(
+                f"access token rejected (HTTP 401): {xero_error_words(response)}",
+                body=response_text(response),
+            )
+        return None
+
+    def _observe(self, response: httpx.Response) -> None:
+        self.last_limits = xero_limits(response)
 
     @staticmethod
     def _check_key(idempotency_key: str) -> None:
@@ -509,7 +470,7 @@ class XeroClient:
         response = self._call(
             "PUT", resource, params=params, content=content, idempotency_key=idempotency_key
         )
-        elements = self._json(response).get(resource)
+        elements = response_json(PEER, response, object_only=True).get(resource)
         if not isinstance(elements, list) or len(elements) != len(items):
             got = len(elements) if isinstance(elements, list) else "no"
             raise PeerError(
@@ -518,7 +479,7 @@ class XeroClient:
                 "look up by reference before sending again",
                 retryable=False,
                 status_code=response.status_code,
-                body=_text(response)[:2000],
+                body=response_text(response),
             )
         return [e if isinstance(e, dict) else {} for e in elements]
 
@@ -537,7 +498,7 @@ class XeroClient:
             response = self._call(
                 "GET", resource, params={**params, "page": page, "pageSize": PAGE_SIZE}
             )
-            items = self._json(response).get(resource) or []
+            items = response_json(PEER, response, object_only=True).get(resource) or []
             if not isinstance(items, list):
                 raise PeerError(PEER, f"GET {resource}: no {resource} list", retryable=False)
             found.extend(i for i in items if isinstance(i, dict))
