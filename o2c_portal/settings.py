@@ -249,7 +249,9 @@ LOGGING = {
 Q_CLUSTER = {
     "name": "o2c",
     "orm": "default",
-    "workers": env_int("Q_WORKERS", 4),
+    # Every pump holds a worker while it drains (receipts, shopify, shipbob, xero, mail): keep
+    # workers above the pump count, or an idle pump can starve a busy one (bench/warehouse_drain).
+    "workers": env_int("Q_WORKERS", 8),
     "timeout": env_int("Q_TIMEOUT", 90),
     "retry": env_int("Q_RETRY", 120),
     "max_attempts": 3,
