@@ -61,12 +61,17 @@ def line_figures(line: OrderLine) -> LineFigures:
     )
 
 
-def _billed_before(order: Order, line: OrderLine) -> tuple[int, Decimal, Decimal]:
-    billed = InvoiceDraftLine.objects.filter(
-        draft__order=order, order_line=line, kind=InvoiceDraftLine.Kind.ITEM
-    ).exclude(draft__status=InvoiceDraft.Status.REJECTED)
-    sums = billed.aggregate(q=Sum("quantity"), d=Sum("discount_amount"), t=Sum("tax_amount"))
-    return int(sums["q"] or 0), sums["d"] or ZERO, sums["t"] or ZERO
+def _billed_before(order: Order) -> dict[int, tuple[int, Decimal, Decimal]]:
+    """Per order line: units, discount and tax already on the order's other live drafts (one query)."""
+    rows = (
+        InvoiceDraftLine.objects.filter(draft__order=order, kind=InvoiceDraftLine.Kind.ITEM)
+        .exclude(draft__status=InvoiceDraft.Status.REJECTED)
+        .values("order_line")
+        .annotate(q=Sum("quantity"), d=Sum("discount_amount"), t=Sum("tax_amount"))
+    )
+    return {
+        row["order_line"]: (int(row["q"] or 0), row["d"] or ZERO, row["t"] or ZERO) for row in rows
+    }
 
 
 def _share(total: Decimal, part: int, whole: int) -> Decimal:
@@ -78,9 +83,10 @@ def _item_lines(shipment: Shipment, order: Order) -> tuple[list[InvoiceDraftLine
     lines = []
     shipped = {sl.order_line_id: sl.quantity for sl in shipment.lines.all()}
     complete = True
+    billed = _billed_before(order)
     for line in order.lines.all():
         figures = line_figures(line)
-        done_qty, done_discount, done_tax = _billed_before(order, line)
+        done_qty, done_discount, done_tax = billed.get(line.pk, (0, ZERO, ZERO))
         quantity = min(shipped.get(line.pk, 0), max(0, figures.quantity - done_qty))
         if done_qty + quantity < figures.quantity and line.requires_shipping:
             complete = False

@@ -139,45 +139,51 @@ def _fulfillment_dead(message: OutboxMessage, error: PeerError) -> None:
 
 @outbox_action(PEER, "fulfillment_create", on_done=_fulfilled, on_dead=_fulfillment_dead)
 def shopify_fulfillment_create(messages: list[OutboxMessage]) -> list:
-    client = shopify_client()
     outcomes = []
-    for message in messages:
-        shipment = Shipment.objects.select_related("order").get(pk=message.payload["shipment_id"])
-        gid = shipment.order.admin_graphql_api_id
-        done = [
-            f
-            for f in client.order_fulfillments(gid)
-            if shipment.tracking_number and shipment.tracking_number in f.tracking_numbers
-        ]
-        if done:  # this parcel's tracking is already on the order: an earlier attempt went through
-            outcomes.append(Sent(result={"already": True, "fulfillment_id": done[0].id}))
-            continue
-        plan = fulfillment_plan(
-            shipment=shipment, fulfillment_orders=client.fulfillment_orders(gid)
-        )
-        if plan.already:
-            outcomes.append(Sent(result={"already": True}))
-            continue
-        if not plan.lines:
-            error = PeerError(
-                PEER,
-                "nothing of this shipment is left to fulfil in Shopify (cancelled, refunded or fulfilled elsewhere)",
-                retryable=False,
+    with shopify_client() as client:
+        for message in messages:
+            shipment = Shipment.objects.select_related("order").get(
+                pk=message.payload["shipment_id"]
             )
-            outcomes.append(Failed(error=error))
-            continue
-        result = client.fulfillment_create(
-            lines=plan.lines,
-            tracking=TrackingInfo(
-                company=shipment.carrier, number=shipment.tracking_number, url=shipment.tracking_url
-            ),
-            notify_customer=True,
-        )
-        if result.user_errors:
-            error = PeerError(PEER, "; ".join(result.user_errors), retryable=False)
-            outcomes.append(Failed(error=error))
-            continue
-        outcomes.append(
-            Sent(result={"fulfillment_id": result.fulfillment_id, "status": result.status})
-        )
+            gid = shipment.order.admin_graphql_api_id
+            done = [
+                f
+                for f in client.order_fulfillments(gid)
+                if shipment.tracking_number and shipment.tracking_number in f.tracking_numbers
+            ]
+            if (
+                done
+            ):  # this parcel's tracking is already on the order: an earlier attempt went through
+                outcomes.append(Sent(result={"already": True, "fulfillment_id": done[0].id}))
+                continue
+            plan = fulfillment_plan(
+                shipment=shipment, fulfillment_orders=client.fulfillment_orders(gid)
+            )
+            if plan.already:
+                outcomes.append(Sent(result={"already": True}))
+                continue
+            if not plan.lines:
+                error = PeerError(
+                    PEER,
+                    "nothing of this shipment is left to fulfil in Shopify (cancelled, refunded or fulfilled elsewhere)",
+                    retryable=False,
+                )
+                outcomes.append(Failed(error=error))
+                continue
+            result = client.fulfillment_create(
+                lines=plan.lines,
+                tracking=TrackingInfo(
+                    company=shipment.carrier,
+                    number=shipment.tracking_number,
+                    url=shipment.tracking_url,
+                ),
+                notify_customer=True,
+            )
+            if result.user_errors:
+                error = PeerError(PEER, "; ".join(result.user_errors), retryable=False)
+                outcomes.append(Failed(error=error))
+                continue
+            outcomes.append(
+                Sent(result={"fulfillment_id": result.fulfillment_id, "status": result.status})
+            )
     return outcomes

@@ -463,11 +463,16 @@ def shipbob_shipments_poll(messages: list[OutboxMessage]) -> list:
     page: int | None = 1
     while page:
         result = client.orders_updated_since(since, page=page)
+        seen = set(
+            Shipment.objects.filter(
+                shipbob_shipment_id__in=[s.id for r in result.orders for s in r.shipments]
+            ).values_list("shipbob_shipment_id", flat=True)
+        )
         for remote in result.orders:
             for shipment in remote.shipments:
                 if not shipment.shipped:
                     continue
-                if Shipment.objects.filter(shipbob_shipment_id=shipment.id).exists():
+                if shipment.id in seen:
                     known += 1
                     continue
                 try:
