@@ -168,6 +168,9 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "O2C Portal"
+# Accept the code of the neighbouring 30-second step: phone clocks drift, and a code typed at the
+# end of its step would otherwise fail (used codes are still refused a second time).
+MFA_TOTP_TOLERANCE = 1
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
