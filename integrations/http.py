@@ -4,7 +4,8 @@ A peer client (integrations/<peer>) builds its `httpx.Client` with `build_client
 explicit timeouts, the portal's user agent, a rate gate consulted before every request and told
 about every answer, and request logs with secrets redacted. Non-2xx answers and transport failures
 become `PeerError`, which says whether a retry can help, how long the peer asked us to wait and how
-many calls the peer says remain. Nothing here imports Django models: clients stay plain Python.
+many calls the peer says remain. Nothing here imports Django: clients stay plain Python, and the
+caller passes the deployment's timeout and user agent in.
 """
 
 from __future__ import annotations
@@ -387,22 +388,13 @@ class _ObservedTransport(httpx.BaseTransport):
         self.inner.close()
 
 
-def _settings_default(name: str, default):
-    """A value from django.conf.settings when Django is configured; the default otherwise."""
-    try:
-        from django.conf import settings
-
-        return getattr(settings, name, default)
-    except Exception:  # noqa: BLE001 - Django absent or not configured: plain defaults
-        return default
-
-
 def build_client(
     *,
     peer: str,
     base_url: str,
     headers: dict | None = None,
-    timeout: float | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    user_agent: str = DEFAULT_USER_AGENT,
     rate_gate: RateGate | None = None,
     rate_info: Callable[[httpx.Response], RateInfo] | None = None,
     transport: httpx.BaseTransport | None = None,
@@ -410,14 +402,14 @@ def build_client(
 ) -> httpx.Client:
     """An httpx client for one peer account: timeouts, user agent, rate gate, redacted logs.
 
+    `timeout` and `user_agent` are the deployment's (the apps pass `settings.HTTP_TIMEOUT_SECONDS`
+    and `settings.HTTP_USER_AGENT`); the defaults serve scripts and tests.
+
     Before each request the gate's `acquire()` runs (it may raise a retryable PeerError, and then
     nothing is sent); after each answer the gate `observe()`s the status and the parsed rate
     headers. The client does not raise on non-2xx: call `raise_for_status(peer, response)`.
     """
-    if timeout is None:
-        timeout = float(_settings_default("HTTP_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
     parse_rate = rate_info or default_rate_info
-    user_agent = _settings_default("HTTP_USER_AGENT", DEFAULT_USER_AGENT) or DEFAULT_USER_AGENT
 
     def before_request(request: httpx.Request) -> None:
         if rate_gate is not None:

@@ -21,6 +21,7 @@ from apps.audit.services import audit_record
 from apps.invoicing.crypto import token_decrypt, token_encrypt
 from apps.invoicing.models import XeroConnection
 from apps.sync.budgets import sync_rate_gate
+from apps.sync.clients import client_options
 from integrations.http import PeerError
 from integrations.xero import oauth
 from integrations.xero.client import XeroClient
@@ -74,9 +75,12 @@ def xero_authorize_finish(*, actor, session, code: str, state: str) -> XeroConne
         client_secret=config["CLIENT_SECRET"],
         code=code,
         redirect_uri=xero_redirect_uri(),
+        **client_options(),
     )
     tenants = oauth.connections(
-        connections_url=config["CONNECTIONS_URL"], access_token=tokens.access_token
+        connections_url=config["CONNECTIONS_URL"],
+        access_token=tokens.access_token,
+        **client_options(),
     )
     if not tenants:
         raise PeerError(PEER, "Xero returned no organisation for this connection", retryable=False)
@@ -109,6 +113,7 @@ def _token_fetch(connection: XeroConnection) -> oauth.TokenSet:
             client_id=config["CLIENT_ID"],
             client_secret=config["CLIENT_SECRET"],
             scopes=config["SCOPES"].replace("offline_access", "").strip(),
+            **client_options(),
         )
     refresh = token_decrypt(connection.refresh_token_encrypted)
     if not refresh:
@@ -118,6 +123,7 @@ def _token_fetch(connection: XeroConnection) -> oauth.TokenSet:
         client_id=config["CLIENT_ID"],
         client_secret=config["CLIENT_SECRET"],
         refresh_token=refresh,
+        **client_options(),
     )
 
 
@@ -184,6 +190,7 @@ def xero_client() -> XeroClient:
         access_token=token,
         tenant_id=tenant,
         rate_gate=sync_rate_gate(PEER),
+        **client_options(),
     )
 
 

@@ -5,3 +5,6 @@ class OpsConfig(AppConfig):
     name = "apps.ops"
     label = "ops"
     verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from apps.ops import links  # noqa: F401 - registers the ops pages' links for lower layers

@@ -15,6 +15,7 @@ from apps.orders.events import order_event
 from apps.orders.models import Order, Shipment, ShipmentLine
 from apps.orders.shipping_status import order_status_from_shipments
 from apps.sync.budgets import sync_rate_gate
+from apps.sync.clients import client_options
 from apps.sync.models import OutboxMessage
 from apps.sync.outbox import Failed, Sent, outbox_action, outbox_enqueue
 from integrations.http import PeerError
@@ -25,7 +26,9 @@ LANE_FULFILLMENT = 15
 
 
 def shopify_client() -> ShopifyClient:
-    return ShopifyClient.from_config(settings.SHOPIFY, rate_gate=sync_rate_gate(PEER))
+    return ShopifyClient.from_config(
+        settings.SHOPIFY, rate_gate=sync_rate_gate(PEER), **client_options()
+    )
 
 
 def fulfillment_enqueue(*, shipment: Shipment) -> OutboxMessage:

@@ -20,6 +20,7 @@ from apps.orders.shopify_graphql import order_from_graphql
 from apps.orders.shopify_payload import PayloadError
 from apps.sync.alerts import alert_raise
 from apps.sync.budgets import sync_rate_gate
+from apps.sync.clients import client_options
 from integrations.http import PeerError
 from integrations.shopify.client import ORDER_WEBHOOK_TOPICS, ShopifyClient
 
@@ -58,7 +59,7 @@ class PollResult:
 def shopify_client() -> ShopifyClient:
     """The configured client: Django's cache holds the token, the shared budget gates calls."""
     return ShopifyClient.from_config(
-        settings.SHOPIFY, token_cache=cache, rate_gate=sync_rate_gate("shopify")
+        settings.SHOPIFY, token_cache=cache, rate_gate=sync_rate_gate("shopify"), **client_options()
     )
 
 

@@ -3,14 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from apps.audit.models import AuditEvent
 from apps.orders.models import Hold, Order, OrderLine
+from apps.sync.links import OUTBOX_MESSAGE, RECEIPT, link_for
 from apps.sync.models import OutboxMessage, WebhookReceipt
-from apps.sync.selectors import outbox_backlog
+from apps.sync.selectors import outbox_backlog, outbox_counts, receipt_counts
 
 
 def _per_order_count(model, **filters) -> Coalesce:
@@ -83,7 +83,7 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
                 "receipt",
                 f"Webhook {receipt.topic} received",
                 receipt.error or f"delivery {receipt.delivery_id}",
-                url=f"/ops/receipts/{receipt.pk}/",
+                url=link_for(RECEIPT, pk=receipt.pk),
                 status=receipt.status,
             )
         )
@@ -117,7 +117,7 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
                 "outbox",
                 f"{message.peer}.{message.action}",
                 message.last_error or f"{message.attempts} attempt(s)",
-                url=f"/ops/outbox/{message.pk}/",
+                url=link_for(OUTBOX_MESSAGE, pk=message.pk),
                 status=message.status,
             )
         )
@@ -132,17 +132,10 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
 def pipeline_counts() -> dict:
     """Counts by status for `pipeline_status --json` and the dashboard (one query per table)."""
     orders = dict(Order.objects.values_list("status").annotate(n=Count("id")).order_by())
-    receipts = dict(WebhookReceipt.objects.values_list("status").annotate(n=Count("id")).order_by())
-    # Every configured peer and every status, zeros included: scripts read fixed keys.
-    outbox = {peer: dict.fromkeys(OutboxMessage.Status.values, 0) for peer in settings.RATE_BUDGETS}
-    for peer, status, n in (
-        OutboxMessage.objects.values_list("peer", "status").annotate(n=Count("id")).order_by()
-    ):
-        outbox.setdefault(peer, dict.fromkeys(OutboxMessage.Status.values, 0))[status] = n
     return {
         "orders": {status: orders.get(status, 0) for status in Order.Status.values},
-        "receipts": {status: receipts.get(status, 0) for status in WebhookReceipt.Status.values},
-        "outbox": outbox,
+        "receipts": receipt_counts(),
+        "outbox": outbox_counts(),
         "holds_open": Hold.objects.filter(released_at__isnull=True).count(),
         "warehouse": outbox_backlog(peer="shipbob"),
     }

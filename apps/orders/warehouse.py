@@ -23,6 +23,7 @@ from apps.orders.models import Order, OrderLine, PollWatermark, Shipment, Shipme
 from apps.orders.shipping_status import order_status_from_shipments, shippable_lines_outstanding
 from apps.sync.alerts import alert_raise
 from apps.sync.budgets import sync_rate_gate
+from apps.sync.clients import client_options
 from apps.sync.models import OutboxMessage
 from apps.sync.outbox import Failed, Sent, outbox_action, outbox_enqueue
 from integrations.http import BudgetExhausted, PeerError
@@ -56,12 +57,12 @@ def shipbob_client() -> ShipBobClient:
     Building one costs ~20 ms (httpx loads its TLS context): at a full drain that is half of each
     call's share of the budget, and clients built per batch were never closed.
     """
-    key = (os.getpid(), repr(sorted(settings.SHIPBOB.items())), settings.HTTP_TIMEOUT_SECONDS)
+    key = (os.getpid(), repr(sorted(settings.SHIPBOB.items())), repr(client_options()))
     client = _clients.get(key)
     if client is None or client.http.is_closed:
         _clients.clear()  # settings changed (tests) or the process forked: drop the old one
         client = _clients[key] = ShipBobClient.from_config(
-            settings.SHIPBOB, rate_gate=sync_rate_gate(PEER)
+            settings.SHIPBOB, rate_gate=sync_rate_gate(PEER), **client_options()
         )
     return client
 

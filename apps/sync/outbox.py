@@ -39,17 +39,16 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import httpx
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import F, Q
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from apps.sync import registry
 from apps.sync.alerts import alert_raise
+from apps.sync.links import OUTBOX_DEAD, link_for
 from apps.sync.models import OutboxMessage
 from apps.sync.stats import PumpStats
 from integrations.http import BudgetExhausted, PeerError
@@ -142,14 +141,6 @@ def outbox_backoff_seconds(
     return max(backoff, retry_after or 0.0)
 
 
-def _outbox_link(message: OutboxMessage) -> str:
-    try:
-        query = urlencode({"status": "dead", "peer": message.peer, "action": message.action})
-        return f"{reverse('ops:outbox-list')}?{query}"
-    except NoReverseMatch:
-        return ""
-
-
 def _outbox_dead(
     message: OutboxMessage, error: PeerError, reg: registry.ActionRegistration | None
 ) -> None:
@@ -166,7 +157,7 @@ def _outbox_dead(
             f"{message.peer}.{message.action} {message.idempotency_key} is dead after "
             f"{message.attempts} attempt(s): {error.message}"
         )[:2000],
-        link=_outbox_link(message),
+        link=link_for(OUTBOX_DEAD, peer=message.peer, action=message.action),
     )
     if reg is not None and reg.on_dead is not None:
         reg.on_dead(message, error)

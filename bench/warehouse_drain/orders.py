@@ -62,8 +62,8 @@ def ready_orders_create(*, n: int, seed: int = 7, batch: int = 500) -> list[int]
     from apps.inventory.models import SkuMapping
     from apps.orders.models import Order, OrderLine
     from apps.orders.warehouse import order_submission_enqueue
+    from apps.sandbox.catalogue import CATALOGUE
     from apps.sandbox.shipbob.warehouse import inventory_seed
-    from apps.sandbox.shopify.simulator import CATALOGUE
     from o2c_portal.management.commands.seed_demo import demo_mappings_seed
 
     demo_mappings_seed()

@@ -29,6 +29,8 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from integrations.http import (
+    DEFAULT_TIMEOUT_SECONDS,
+    DEFAULT_USER_AGENT,
     PeerClient,
     PeerError,
     RateGate,
@@ -393,7 +395,8 @@ class ShipBobClient(PeerClient):
         api_version: str = API_VERSION,
         rate_gate: RateGate | None = None,
         transport: httpx.BaseTransport | None = None,
-        timeout: float | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
         if not base_url:
             raise ValueError("ShipBob BASE_URL is not configured")
@@ -409,6 +412,7 @@ class ShipBobClient(PeerClient):
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
             timeout=timeout,
+            user_agent=user_agent,
             rate_gate=rate_gate,
             rate_info=shipbob_rate_info,
             transport=transport,
@@ -418,18 +422,18 @@ class ShipBobClient(PeerClient):
     def from_config(
         cls,
         config: Mapping[str, Any],
-        *,
-        rate_gate: RateGate | None = None,
-        transport: httpx.BaseTransport | None = None,
+        **kwargs: Any,
     ) -> ShipBobClient:
-        """Build from a SHIPBOB settings block (BASE_URL, TOKEN, CHANNEL_ID, optional API_VERSION)."""
+        """Build from a SHIPBOB settings block (BASE_URL, TOKEN, CHANNEL_ID, optional API_VERSION).
+
+        `kwargs` go to the constructor (rate_gate, transport, timeout, user_agent).
+        """
         return cls(
             base_url=config.get("BASE_URL", ""),
             token=config.get("TOKEN", ""),
             channel_id=config.get("CHANNEL_ID", ""),
             api_version=config.get("API_VERSION") or API_VERSION,
-            rate_gate=rate_gate,
-            transport=transport,
+            **kwargs,
         )
 
     # --- transport ----------------------------------------------------------------------------

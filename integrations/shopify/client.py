@@ -20,6 +20,8 @@ from typing import Any, Protocol
 import httpx
 
 from integrations.http import (
+    DEFAULT_TIMEOUT_SECONDS,
+    DEFAULT_USER_AGENT,
     PeerClient,
     PeerError,
     RateGate,
@@ -409,7 +411,8 @@ class ShopifyClient(PeerClient):
         token_cache: TokenCache | None = None,
         rate_gate: RateGate | None = None,
         transport: httpx.BaseTransport | None = None,
-        timeout: float | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        user_agent: str = DEFAULT_USER_AGENT,
         throttle_retries: int = 2,
         max_throttle_wait: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -432,6 +435,7 @@ class ShopifyClient(PeerClient):
             base_url=self.base_url,
             headers={"Content-Type": "application/json"},
             timeout=timeout,
+            user_agent=user_agent,
             rate_gate=rate_gate,
             rate_info=shopify_rate_info,
             transport=transport,

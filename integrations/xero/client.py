@@ -28,6 +28,8 @@ from typing import Any
 import httpx
 
 from integrations.http import (
+    DEFAULT_TIMEOUT_SECONDS,
+    DEFAULT_USER_AGENT,
     PeerClient,
     PeerError,
     RateGate,
@@ -374,7 +376,8 @@ class XeroClient(PeerClient):
         tenant_id: str | None,
         rate_gate: RateGate | None = None,
         transport: httpx.BaseTransport | None = None,
-        timeout: float | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
         if not api_url:
             raise ValueError("Xero API_URL is not configured")
@@ -395,6 +398,7 @@ class XeroClient(PeerClient):
             base_url=self.api_url,
             headers=headers,
             timeout=timeout,
+            user_agent=user_agent,
             rate_gate=rate_gate,
             rate_info=xero_rate_info,
             transport=transport,

@@ -19,7 +19,13 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from integrations.http import PeerError, build_client, raise_for_status
+from integrations.http import (
+    DEFAULT_TIMEOUT_SECONDS,
+    DEFAULT_USER_AGENT,
+    PeerError,
+    build_client,
+    raise_for_status,
+)
 
 PEER = "xero"
 # Xero's documented access-token lifetime; used only when an answer omits expires_in.
@@ -114,6 +120,8 @@ def _token_post(
     client_secret: str,
     form: dict[str, str],
     transport: httpx.BaseTransport | None,
+    timeout: float,
+    user_agent: str,
 ) -> TokenSet:
     if not client_id or not client_secret:
         raise ValueError("Xero CLIENT_ID and CLIENT_SECRET are required")
@@ -123,6 +131,8 @@ def _token_post(
         peer=PEER,
         base_url="",
         transport=transport,
+        timeout=timeout,
+        user_agent=user_agent,
         auth=httpx.BasicAuth(client_id, client_secret),
     ) as http:
         try:
@@ -163,6 +173,8 @@ def token_exchange(
     code: str,
     redirect_uri: str,
     transport: httpx.BaseTransport | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    user_agent: str = DEFAULT_USER_AGENT,
 ) -> TokenSet:
     """Trade the authorization code from the redirect for the first token set."""
     if not code:
@@ -173,6 +185,8 @@ def token_exchange(
         client_secret=client_secret,
         form={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
         transport=transport,
+        timeout=timeout,
+        user_agent=user_agent,
     )
 
 
@@ -183,6 +197,8 @@ def token_refresh(
     client_secret: str,
     refresh_token: str,
     transport: httpx.BaseTransport | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    user_agent: str = DEFAULT_USER_AGENT,
 ) -> TokenSet:
     """A new token set; its refresh_token REPLACES the one given (rotation): store it at once."""
     if not refresh_token:
@@ -193,6 +209,8 @@ def token_refresh(
         client_secret=client_secret,
         form={"grant_type": "refresh_token", "refresh_token": refresh_token},
         transport=transport,
+        timeout=timeout,
+        user_agent=user_agent,
     )
 
 
@@ -203,6 +221,8 @@ def token_client_credentials(
     client_secret: str,
     scopes: str,
     transport: httpx.BaseTransport | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    user_agent: str = DEFAULT_USER_AGENT,
 ) -> TokenSet:
     """A custom connection's token (one organisation, no refresh token: ask again when expired)."""
     form = {"grant_type": "client_credentials"}
@@ -214,11 +234,18 @@ def token_client_credentials(
         client_secret=client_secret,
         form=form,
         transport=transport,
+        timeout=timeout,
+        user_agent=user_agent,
     )
 
 
 def connections(
-    *, connections_url: str, access_token: str, transport: httpx.BaseTransport | None = None
+    *,
+    connections_url: str,
+    access_token: str,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    user_agent: str = DEFAULT_USER_AGENT,
 ) -> list[Tenant]:
     """The organisations this token may act for (GET /connections)."""
     if not connections_url:
@@ -228,6 +255,8 @@ def connections(
         base_url="",
         headers={"Authorization": f"Bearer {access_token}"},
         transport=transport,
+        timeout=timeout,
+        user_agent=user_agent,
     ) as http:
         try:
             response = http.get(connections_url)

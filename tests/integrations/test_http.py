@@ -143,7 +143,7 @@ def test_a_refusing_gate_stops_the_request_before_it_is_sent():
     assert caught.value.retry_after == 3.0
 
 
-def test_client_has_explicit_timeouts_user_agent_and_custom_rate_parser(settings):
+def test_client_has_explicit_timeouts_user_agent_and_custom_rate_parser():
     seen = []
 
     def handler(request):
@@ -155,6 +155,7 @@ def test_client_has_explicit_timeouts_user_agent_and_custom_rate_parser(settings
         peer="acme",
         base_url="https://acme.test",
         timeout=12,
+        user_agent="Acme-Test/1.0",
         rate_gate=gate,
         rate_info=lambda r: RateInfo(remaining=int(r.headers["X-DayLimit-Remaining"])),
         transport=httpx.MockTransport(handler),
@@ -162,7 +163,7 @@ def test_client_has_explicit_timeouts_user_agent_and_custom_rate_parser(settings
     assert client.timeout.read == 12
     assert client.timeout.connect < client.timeout.read
     client.get("/x")
-    assert seen[0].headers["User-Agent"] == settings.HTTP_USER_AGENT
+    assert seen[0].headers["User-Agent"] == "Acme-Test/1.0"
     assert gate.observed == [(200, RateInfo(remaining=4999))]
 
 

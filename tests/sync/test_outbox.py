@@ -149,6 +149,8 @@ def test_retryable_failure_backs_off_exponentially_with_full_jitter(
     alert = Alert.objects.get(kind="outbox.dead")
     assert alert.dedupe_key == "outbox.dead:testpeer.create"
     assert "k" in alert.message
+    # The ops app registered the link (apps.ops.links); sync only asked for it.
+    assert alert.link == "/ops/outbox/?status=dead&peer=testpeer&action=create"
 
 
 def test_backoff_formula_and_cap(settings):

@@ -91,19 +91,17 @@ def window_take(*, key: str) -> WindowAnswer:
 
 # --- stock ----------------------------------------------------------------------------------------
 def inventory_seed() -> int:
-    """The demo catalogue's singles at DEMO_INVENTORY_ID_BASE + index (bundles ship as components)."""
-    from apps.sandbox.shopify.simulator import BUNDLES, CATALOGUE
-    from o2c_portal.management.commands.seed_demo import DEMO_INVENTORY_ID_BASE
+    """The demo catalogue's single items at their warehouse ids (bundles ship as components)."""
+    from apps.sandbox.catalogue import warehouse_items
 
-    singles = [item for item in CATALOGUE if item.sku not in BUNDLES]
     rows = [
         InventoryItem(
-            inventory_id=DEMO_INVENTORY_ID_BASE + index,
+            inventory_id=inventory_id,
             sku=item.sku,
             name=f"{item.title} {item.variant_title}".strip(),
             on_hand=500 - 40 * index,
         )
-        for index, item in enumerate(singles)
+        for index, (inventory_id, item) in enumerate(warehouse_items())
     ]
     before = InventoryItem.objects.count()
     InventoryItem.objects.bulk_create(rows, ignore_conflicts=True)

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
+from apps.sandbox.catalogue import CATALOGUE
 from apps.sandbox.shopify.fulfillment import fulfillment_orders_sync
 from apps.sandbox.shopify.models import StoreOrder
 from integrations.shopify.webhooks import webhook_signature
@@ -28,89 +29,6 @@ from integrations.shopify.webhooks import webhook_signature
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
 WEBHOOK_PATH = "/webhooks/shopify/"
-
-
-@dataclass(frozen=True)
-class CatalogueItem:
-    sku: str
-    title: str
-    variant_title: str
-    product_id: int
-    variant_id: int
-    price: Decimal  # in the shop's currency (same number for USD, GBP and EUR: a demo price list)
-    requires_shipping: bool = True
-
-
-# The demo shop's SKUs: the demo seeding maps exactly these (bundles map to several components).
-CATALOGUE: tuple[CatalogueItem, ...] = (
-    CatalogueItem(
-        "TEE-BLK-S",
-        "Organic Tee",
-        "Black / S",
-        9007199254740993,
-        9007199254741101,
-        Decimal("24.00"),
-    ),
-    CatalogueItem(
-        "TEE-BLK-M",
-        "Organic Tee",
-        "Black / M",
-        9007199254740993,
-        9007199254741102,
-        Decimal("24.00"),
-    ),
-    CatalogueItem(
-        "TEE-WHT-L",
-        "Organic Tee",
-        "White / L",
-        9007199254740993,
-        9007199254741103,
-        Decimal("24.00"),
-    ),
-    CatalogueItem(
-        "HOOD-GRY-M",
-        "Heavy Hoodie",
-        "Grey / M",
-        9007199254740995,
-        9007199254741201,
-        Decimal("59.00"),
-    ),
-    CatalogueItem(
-        "MUG-WHT", "Enamel Mug", "White", 9007199254740997, 9007199254741301, Decimal("14.50")
-    ),
-    CatalogueItem(
-        "CAP-NVY", "Field Cap", "Navy", 9007199254740999, 9007199254741401, Decimal("19.99")
-    ),
-    CatalogueItem(
-        "SOCK-3PK",
-        "Wool Socks 3-pack",
-        "One size",
-        9007199254741001,
-        9007199254741501,
-        Decimal("17.95"),
-    ),
-    CatalogueItem(
-        "GIFT-SET-01",
-        "Gift Set (tee + mug)",
-        "Default",
-        9007199254741003,
-        9007199254741601,
-        Decimal("34.00"),
-    ),
-    CatalogueItem(
-        "GIFT-SET-02",
-        "Gift Set (cap + socks)",
-        "Default",
-        9007199254741005,
-        9007199254741701,
-        Decimal("32.50"),
-    ),
-)
-# Bundle SKUs and their components, for the demo's mapping seed.
-BUNDLES: dict[str, tuple[tuple[str, int], ...]] = {
-    "GIFT-SET-01": (("TEE-BLK-M", 1), ("MUG-WHT", 1)),
-    "GIFT-SET-02": (("CAP-NVY", 1), ("SOCK-3PK", 1)),
-}
 
 
 @dataclass(frozen=True)

@@ -48,19 +48,14 @@ def demo_users_seed() -> list[tuple[DemoUser, bool]]:
     return results
 
 
-# ShipBob inventory ids for the demo catalogue (the warehouse stand-in knows the same items).
-DEMO_INVENTORY_ID_BASE = 700001
-
-
 def demo_mappings_seed() -> int:
     """Map the demo storefront's catalogue (bundles as their components); leave NEW-* SKUs unmapped
     so some simulated orders are held. Returns how many mappings were created."""
     from apps.inventory.models import SkuMapping, WarehouseComponent
     from apps.inventory.services import mapping_version_bump
-    from apps.sandbox.shopify.simulator import BUNDLES, CATALOGUE
+    from apps.sandbox.catalogue import BUNDLES, CATALOGUE, warehouse_items
 
-    singles = [item for item in CATALOGUE if item.sku not in BUNDLES]
-    inventory_ids = {item.sku: DEMO_INVENTORY_ID_BASE + index for index, item in enumerate(singles)}
+    inventory_ids = {item.sku: inventory_id for inventory_id, item in warehouse_items()}
     created = 0
     with transaction.atomic():
         for item in CATALOGUE:
