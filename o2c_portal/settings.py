@@ -5,31 +5,65 @@ Production sets DATABASE_URL, SECRET_KEY, DEBUG=0, ALLOWED_HOSTS and the peer bl
 (the README lists every name).
 """
 
+import math
 import os
 from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def _env(name: str) -> str | None:
+    """The variable's value, stripped; None when unset or blank (the default applies)."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = _env(name)
+    if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    # A typo ("ture", "disabled") must not silently read as false.
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a boolean: use one of {', '.join(sorted(TRUE_WORDS | FALSE_WORDS))}"
+    )
+
+
+def _env_number[N: (int, float, Decimal)](name: str, default: N, parse: type[N], what: str) -> N:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        number = parse(value)
+        if math.isfinite(number):
+            return number
+    except (ValueError, ArithmeticError):
+        pass
+    raise ImproperlyConfigured(f"{name}={value!r} is not {what}")
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+    return _env_number(name, default, int, "a whole number")
 
 
 def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
+    return _env_number(name, default, float, "a number")
+
+
+def env_decimal(name: str, default: str) -> Decimal:
+    return _env_number(name, Decimal(default), Decimal, "a decimal number")
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -413,7 +447,7 @@ XERO = {
     "SHIPPING_TAX_TYPE": os.environ.get("XERO_SHIPPING_TAX_TYPE", "OUTPUT2"),
     "ROUNDING_ACCOUNT_CODE": os.environ.get("XERO_ROUNDING_ACCOUNT_CODE", "860"),
     # A final draft this close to Shopify's total gets a rounding line; further off is a variance.
-    "ROUNDING_TOLERANCE": Decimal(os.environ.get("XERO_ROUNDING_TOLERANCE", "0.05")),
+    "ROUNDING_TOLERANCE": env_decimal("XERO_ROUNDING_TOLERANCE", "0.05"),
     "REFERENCE_PREFIX": os.environ.get("XERO_REFERENCE_PREFIX", "SHIP-"),
     "DUE_DAYS": env_int("XERO_DUE_DAYS", 0),
 }

@@ -363,7 +363,7 @@ def reconciliation_csv(request: HttpRequest) -> StreamingHttpResponse:
 @permission_required(APPROVE, raise_exception=True)
 @require_POST
 def reconciliation_check(request: HttpRequest) -> HttpResponse:
-    """Queue a reconciliation pass now (one per hour: the same hour's pass is not queued twice)."""
+    """Queue a reconciliation pass now (one per minute: the same minute's pass is not queued twice)."""
     message = invoices_reconcile_enqueue()
     if message.status in (OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT):
         messages.success(request, "Check queued: the Xero pump compares every posted invoice next.")
@@ -371,8 +371,8 @@ def reconciliation_check(request: HttpRequest) -> HttpResponse:
         at = timezone.localtime(message.done_at or message.updated_at)
         messages.info(
             request,
-            f"This hour's check already ran at {at:%H:%M} "
-            f"({message.get_status_display().lower()}); the next one can run from the next hour.",
+            f"This minute's check already ran at {at:%H:%M} "
+            f"({message.get_status_display().lower()}); the next one can run from the next minute.",
         )
     return redirect_after_post(request, "invoicing:reconciliation")
 

@@ -5,7 +5,8 @@ Enqueue in the same transaction as the domain change that implies the write:
     with transaction.atomic():
         order.status = Order.Status.SUBMITTING
         order.save()
-        outbox_enqueue(peer="shipbob", action="create_order", idempotency_key=f"order:{order.shopify_id}",
+        outbox_enqueue(peer="shipbob", action="order_create",
+                       idempotency_key=f"shipbob.order_create:{order.shopify_id}",
                        payload={"order_id": order.pk}, priority=10, subject=order)
 
 Register the sender once per (peer, action), at import time:
@@ -13,7 +14,7 @@ Register the sender once per (peer, action), at import time:
     def order_submitted(message: OutboxMessage, result: dict) -> None: ...   # store the peer's ids
     def order_submit_dead(message: OutboxMessage, error: PeerError) -> None: ...  # show the error
 
-    @outbox_action("shipbob", "create_order", batch_size=1, on_done=order_submitted, on_dead=order_submit_dead)
+    @outbox_action("shipbob", "order_create", batch_size=1, on_done=order_submitted, on_dead=order_submit_dead)
     def shipbob_order_create(messages: list[OutboxMessage]) -> list[Sent | Failed]:
         ...   # one outcome per message, in order; raise PeerError to fail the whole batch
 
