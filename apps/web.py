@@ -1,4 +1,5 @@
-"""View helpers shared by every app's pages: partial rendering, pagination, selected ids."""
+"""View helpers shared by every app's pages: partial rendering, pagination, selected ids, and the
+read-only admin."""
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -49,3 +50,18 @@ def redirect_after_post(request: HttpRequest, to) -> HttpResponse:
     if getattr(request, "htmx", None):
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+class ReadOnlyAdminMixin:
+    """An admin page that shows rows and never adds, changes or deletes them: the services do
+    (audit rows are append-only; sync rows change through replay and the pumps). Put it before
+    `admin.ModelAdmin` in the bases."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

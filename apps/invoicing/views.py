@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from apps.invoicing.connection import (
     xero_authorize_finish,
@@ -424,9 +423,7 @@ def xero_connect(request: HttpRequest) -> HttpResponse:
     except ValueError as error:
         messages.error(request, f"Xero is not configured: {error}.")
         return redirect_after_post(request, "invoicing:xero")
-    if getattr(request, "htmx", None):
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    return redirect_after_post(request, url)
 
 
 @login_required

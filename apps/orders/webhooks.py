@@ -50,7 +50,7 @@ def shopify_receipt_apply(receipt: WebhookReceipt) -> bool:
     if topic not in ORDER_TOPICS:
         raise ReceiptRejected(f"topic {topic!r} is not one we subscribe to")
     try:
-        payload = json.loads(bytes(receipt.body))
+        payload = json.loads(receipt.body_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ReceiptRejected(f"the body is not JSON: {error}") from None
     try:
@@ -88,7 +88,7 @@ def shipbob_webhook(request: HttpRequest) -> HttpResponse:
 def shipbob_receipt_apply(receipt: WebhookReceipt) -> bool:
     """Apply a stored ShipBob event: a parcel shipped, delivered, hit an exception or was cancelled."""
     try:
-        payload = json.loads(bytes(receipt.body))
+        payload = json.loads(receipt.body_bytes())
         event = shipment_event_from_payload(receipt.topic, payload)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
         raise ReceiptRejected(f"unusable ShipBob event: {error}") from None

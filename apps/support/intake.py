@@ -96,7 +96,7 @@ def ticket_receive(
 @receipt_handler(SOURCE)
 def helpdesk_receipt_apply(receipt: WebhookReceipt) -> bool:
     try:
-        payload = json.loads(bytes(receipt.body))
+        payload = json.loads(receipt.body_bytes())
         fields = {key: str(payload[key]) for key in ("thread_id", "customer_email", "body")}
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
         raise ReceiptRejected(

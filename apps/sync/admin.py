@@ -1,5 +1,7 @@
 """Read-mostly admin for the sync tables; changes go through the services (replay, alerts)."""
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 
 from apps.sync.models import (
@@ -10,39 +12,44 @@ from apps.sync.models import (
     WebhookReceipt,
     WebhookRejection,
 )
-from apps.sync.replay import outbox_replay, receipt_replay
+from apps.sync.replay import ReplayResult, outbox_replay, receipt_replay
+from apps.web import ReadOnlyAdminMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
+class ReplayAdminMixin:
+    """A "replay selected" action through the audited replay service (`replay_service`), allowed
+    to holders of `replay_permission`; `replay_noun` names the rows in the message."""
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    replay_service: Callable[..., ReplayResult]
+    replay_permission: str
+    replay_noun: str
+    actions = ["replay"]
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    @admin.action(description="Replay the selected rows that failed", permissions=["replay"])
+    def replay(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        result = self.replay_service(actor=request.user, ids=ids)
+        self.message_user(
+            request, f"{result.count} {self.replay_noun}(s) back to pending.", messages.SUCCESS
+        )
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm(self.replay_permission)
 
 
 @admin.register(WebhookReceipt)
-class WebhookReceiptAdmin(ReadOnlyAdmin):
+class WebhookReceiptAdmin(ReplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "source", "topic", "delivery_id", "status", "attempts", "received_at"]
     list_filter = ["status", "source", "topic"]
     search_fields = ["delivery_id"]
     exclude = ["body"]
-    actions = ["replay"]
-
-    @admin.action(description="Replay selected failed receipts", permissions=["replay"])
-    def replay(self, request, queryset):
-        result = receipt_replay(actor=request.user, ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{result.count} receipt(s) back to pending.", messages.SUCCESS)
-
-    def has_replay_permission(self, request):
-        return request.user.has_perm("sync.replay_webhookreceipt")
+    replay_service = staticmethod(receipt_replay)
+    replay_permission = "sync.replay_webhookreceipt"
+    replay_noun = "receipt"
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin):
+class OutboxMessageAdmin(ReplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "peer",
@@ -55,19 +62,13 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "peer", "action"]
     search_fields = ["idempotency_key", "subject_id"]
-    actions = ["replay"]
-
-    @admin.action(description="Replay selected dead messages", permissions=["replay"])
-    def replay(self, request, queryset):
-        result = outbox_replay(actor=request.user, ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{result.count} message(s) back to pending.", messages.SUCCESS)
-
-    def has_replay_permission(self, request):
-        return request.user.has_perm("sync.replay_outboxmessage")
+    replay_service = staticmethod(outbox_replay)
+    replay_permission = "sync.replay_outboxmessage"
+    replay_noun = "message"
 
 
 @admin.register(RateBudget)
-class RateBudgetAdmin(ReadOnlyAdmin):
+class RateBudgetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "peer",
         "tokens",
@@ -80,17 +81,17 @@ class RateBudgetAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PumpLease)
-class PumpLeaseAdmin(ReadOnlyAdmin):
+class PumpLeaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "holder", "expires_at", "last_run_at"]
 
 
 @admin.register(WebhookRejection)
-class WebhookRejectionAdmin(ReadOnlyAdmin):
+class WebhookRejectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["source", "reason", "count", "last_rejected_at"]
 
 
 @admin.register(Alert)
-class AlertAdmin(ReadOnlyAdmin):
+class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["kind", "severity", "status", "count", "last_seen_at", "dedupe_key"]
     list_filter = ["status", "severity", "kind"]
     search_fields = ["dedupe_key", "message"]

@@ -181,3 +181,40 @@ def test_a_plain_form_post_renders_the_whole_page_with_the_preview(client, ops_u
     assert response.status_code == 200
     assert "<html" in body
     assert 'data-testid="replay-preview"' in body
+
+
+def test_a_plain_form_post_keeps_the_list_filtered_as_it_was_shown(client, ops_user):
+    """The page behind the panel lists what the filters say, not every message."""
+    shown = OutboxMessageFactory(peer="xero", action="invoice_post", dead=True)
+    other_peer = OutboxMessageFactory(peer="shipbob", action="invoice_post", dead=True)
+    other_status = OutboxMessageFactory(peer="xero", action="invoice_post")
+    client.force_login(ops_user)
+
+    response = client.post(
+        reverse("ops:outbox-replay-preview"),
+        {"ids": [shown.pk], "peer": "xero", "action": "invoice_post", "status": "dead"},
+    )
+
+    body = response.content.decode()
+    table = body.split('data-testid="outbox-table"', 1)[1].split("</table>", 1)[0]
+    assert f'{reverse("ops:outbox-detail", args=[shown.pk])}"' in table
+    assert f'{reverse("ops:outbox-detail", args=[other_peer.pk])}"' not in table
+    assert f'{reverse("ops:outbox-detail", args=[other_status.pk])}"' not in table
+    assert 'name="status" value="dead"' in body
+
+
+def test_the_detail_page_links_to_the_order_it_is_about(client, ops_user):
+    from tests.orders.factories import OrderFactory
+
+    order = OrderFactory(name="#4321")
+    message = OutboxMessageFactory(subject_type="orders.order", subject_id=str(order.pk))
+    gone = OutboxMessageFactory(subject_type="orders.order", subject_id="999999")
+    client.force_login(ops_user)
+
+    body = client.get(reverse("ops:outbox-detail", args=[message.pk])).content.decode()
+    gone_body = client.get(reverse("ops:outbox-detail", args=[gone.pk])).content.decode()
+
+    about = body.split('data-testid="subject">', 1)[1].split("</dd>", 1)[0]
+    assert about == f'<a href="{reverse("orders:detail", args=[order.pk])}">Order #4321</a>'
+    assert "orders.order" not in body
+    assert "Order 999999 (no longer exists)" in gone_body

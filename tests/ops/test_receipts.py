@@ -102,3 +102,19 @@ def test_replay_without_a_selection_is_a_message_not_an_error(client, ops_user):
 
     assert response.status_code == 200
     assert "Select at least one failed receipt." in response.content.decode()
+
+
+def test_a_plain_form_post_keeps_the_list_filtered_as_it_was_shown(client, ops_user):
+    failed = WebhookReceiptFactory(status=WebhookReceipt.Status.FAILED, source="shipbob")
+    applied = WebhookReceiptFactory(status=WebhookReceipt.Status.APPLIED, source="shipbob")
+    client.force_login(ops_user)
+
+    response = client.post(
+        reverse("ops:receipt-replay"),
+        {"ids": [failed.pk], "dry_run": "1", "status": "failed", "source": "shipbob"},
+    )
+
+    body = response.content.decode()
+    assert 'data-testid="replay-preview"' in body
+    assert f'{reverse("ops:receipt-detail", args=[failed.pk])}"' in body
+    assert f'{reverse("ops:receipt-detail", args=[applied.pk])}"' not in body

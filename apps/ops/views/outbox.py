@@ -1,14 +1,19 @@
 """The outbox: every write to a peer, its state and error; dry-run and replay of dead messages."""
 
+from dataclasses import dataclass
+
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from apps.ops.views.lists import ReplayableList
 from apps.sync.models import OutboxMessage
-from apps.web import choice, paginate, render_page, selected_ids
+from apps.web import choice, selected_ids
 
 TEMPLATE = "ops/outboxmessage_list.html"
 
@@ -21,24 +26,26 @@ def _filters(params) -> dict[str, str]:
     }
 
 
+OUTBOX = ReplayableList(
+    template=TEMPLATE,
+    table_partial="outbox-table",
+    changed_event="outbox-changed",
+    # The payload and result can be large: the list shows neither.
+    rows=lambda: OutboxMessage.objects.defer("payload", "result"),
+    filters=_filters,
+    choices=lambda: {
+        "peers": sorted(settings.RATE_BUDGETS),
+        "statuses": OutboxMessage.Status.choices,
+    },
+)
+
+
 @vary_on_headers("HX-Request")
 @login_required
 @permission_required("sync.view_outboxmessage", raise_exception=True)
 @require_GET
 def outbox_list(request: HttpRequest) -> HttpResponse:
-    filters = _filters(request.GET)
-    # The payload and result can be large: the list shows neither.
-    messages = OutboxMessage.objects.defer("payload", "result")
-    for field, value in filters.items():
-        if value:
-            messages = messages.filter(**{field: value})
-    context = {
-        "page_obj": paginate(request, messages),
-        "filters": filters,
-        "peers": sorted(settings.RATE_BUDGETS),
-        "statuses": OutboxMessage.Status.choices,
-    }
-    return render_page(request, TEMPLATE, "outbox-table", context)
+    return OUTBOX.page(request)
 
 
 @login_required
@@ -46,28 +53,38 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def outbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(OutboxMessage, pk=pk)
-    return render(request, "ops/outboxmessage_detail.html", {"message": message})
+    context = {"message": message, "subject": _subject(message)}
+    return render(request, "ops/outboxmessage_detail.html", context)
 
 
-def _replay_panel(request: HttpRequest, context: dict) -> HttpResponse:
-    """The replay panel alone for htmx; for a plain form post, the list page with the panel open."""
-    if getattr(request, "htmx", False):
-        response = render(request, f"{TEMPLATE}#replay-panel", context)
-    else:
-        filters = _filters(request.POST)
-        page = paginate(request, OutboxMessage.objects.defer("payload", "result"))
-        full = {
-            "page_obj": page,
-            "filters": filters,
-            "peers": sorted(settings.RATE_BUDGETS),
-            "statuses": OutboxMessage.Status.choices,
-            **context,
-        }
-        response = render(request, TEMPLATE, full)
-    if context.get("replayed") is not None:
-        # The table listens for this and reloads itself with its current filters.
-        response["HX-Trigger"] = "outbox-changed"
-    return response
+@dataclass(frozen=True)
+class Subject:
+    label: str
+    url: str = ""
+
+
+# The page that shows each kind of subject (`subject_type` is the model's label).
+SUBJECT_PAGES = {
+    "orders.order": "orders:detail",
+    "invoicing.invoicedraft": "invoicing:detail",
+    "support.ticket": "support:ticket",
+}
+
+
+def _subject(message: OutboxMessage) -> Subject | None:
+    """What the message is about, named as a person knows it ("Order #1001"), linked to its page."""
+    if not message.subject_type:
+        return None
+    try:
+        model = django_apps.get_model(message.subject_type)
+    except (LookupError, ValueError):
+        return Subject(f"{message.subject_type} {message.subject_id}")
+    kind = str(model._meta.verbose_name).capitalize()
+    row = model._default_manager.filter(pk=message.subject_id).first()
+    if row is None:
+        return Subject(f"{kind} {message.subject_id} (no longer exists)")
+    page = SUBJECT_PAGES.get(message.subject_type)
+    return Subject(f"{kind} {row}", reverse(page, args=[row.pk]) if page else "")
 
 
 @login_required
@@ -80,12 +97,14 @@ def outbox_replay_preview(request: HttpRequest) -> HttpResponse:
     ids = selected_ids(request)
     every_dead = request.POST.get("scope") == "filter"
     if not ids and not every_dead:
-        return _replay_panel(request, {"replay_error": "Select at least one dead message."})
+        return OUTBOX.replay_panel(request, {"replay_error": "Select at least one dead message."})
     if every_dead:
         filters = _filters(request.POST)
         if not filters["peer"] and not filters["action"]:
             # Replaying every dead message of every peer at once is never what was meant.
-            return _replay_panel(request, {"replay_error": "Filter by a peer or an action first."})
+            return OUTBOX.replay_panel(
+                request, {"replay_error": "Filter by a peer or an action first."}
+            )
         result = outbox_replay(
             actor=request.user,
             peer=filters["peer"] or None,
@@ -94,7 +113,7 @@ def outbox_replay_preview(request: HttpRequest) -> HttpResponse:
         )
     else:
         result = outbox_replay(actor=request.user, ids=ids, dry_run=True)
-    return _replay_panel(request, {"preview": result.messages})
+    return OUTBOX.replay_panel(request, {"preview": result.messages})
 
 
 @login_required
@@ -106,6 +125,8 @@ def outbox_replay(request: HttpRequest) -> HttpResponse:
 
     ids = selected_ids(request)
     if not ids:
-        return _replay_panel(request, {"replay_error": "Nothing to replay: run the dry run first."})
+        return OUTBOX.replay_panel(
+            request, {"replay_error": "Nothing to replay: run the dry run first."}
+        )
     result = replay(actor=request.user, ids=ids)
-    return _replay_panel(request, {"replayed": result.messages, "requested": len(ids)})
+    return OUTBOX.replay_panel(request, {"replayed": result.messages, "requested": len(ids)})
