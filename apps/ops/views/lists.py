@@ -4,9 +4,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from apps.web import htmx_partial, paginate, render_page
 
@@ -32,9 +35,18 @@ class ReplayableList:
                 rows = rows.filter(**{field: value})
         return {"page_obj": paginate(request, rows), "filters": filters, **self.choices()}
 
-    def page(self, request: HttpRequest) -> HttpResponse:
-        context = self.context(request, request.GET)
-        return render_page(request, self.template, self.table_partial, context)
+    def list_view(self, permission: str) -> Callable[[HttpRequest], HttpResponse]:
+        """The list page (whole, or its table for htmx), for holders of `permission`."""
+
+        @vary_on_headers("HX-Request")
+        @login_required
+        @permission_required(permission, raise_exception=True)
+        @require_GET
+        def view(request: HttpRequest) -> HttpResponse:
+            context = self.context(request, request.GET)
+            return render_page(request, self.template, self.table_partial, context)
+
+        return view
 
     def replay_panel(self, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
         """The panel alone for htmx; for a plain form post, the list (as filtered) with the panel."""

@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from apps.ops.views.lists import ReplayableList
 from apps.sync.models import OutboxMessage
@@ -26,26 +25,20 @@ def _filters(params) -> dict[str, str]:
     }
 
 
+def _choices() -> dict:
+    return {"peers": sorted(settings.RATE_BUDGETS), "statuses": OutboxMessage.Status.choices}
+
+
+# The payload and result can be large: the list shows neither.
 OUTBOX = ReplayableList(
-    template=TEMPLATE,
-    table_partial="outbox-table",
-    changed_event="outbox-changed",
-    # The payload and result can be large: the list shows neither.
+    TEMPLATE,
+    "outbox-table",
+    "outbox-changed",
     rows=lambda: OutboxMessage.objects.defer("payload", "result"),
     filters=_filters,
-    choices=lambda: {
-        "peers": sorted(settings.RATE_BUDGETS),
-        "statuses": OutboxMessage.Status.choices,
-    },
+    choices=_choices,
 )
-
-
-@vary_on_headers("HX-Request")
-@login_required
-@permission_required("sync.view_outboxmessage", raise_exception=True)
-@require_GET
-def outbox_list(request: HttpRequest) -> HttpResponse:
-    return OUTBOX.page(request)
+outbox_list = OUTBOX.list_view("sync.view_outboxmessage")
 
 
 @login_required

@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from apps.ops.views.lists import ReplayableList
 from apps.sync.models import WebhookReceipt
@@ -23,26 +22,20 @@ def _filters(params) -> dict[str, str]:
     }
 
 
+def _choices() -> dict:
+    return {"sources": sorted(settings.RATE_BUDGETS), "statuses": WebhookReceipt.Status.choices}
+
+
+# The raw body and headers stay on the detail page; a list of 50 must not load 50 bodies.
 RECEIPTS = ReplayableList(
-    template=TEMPLATE,
-    table_partial="receipt-table",
-    changed_event="receipts-changed",
-    # The raw body and headers stay on the detail page; a list of 50 must not load 50 bodies.
+    TEMPLATE,
+    "receipt-table",
+    "receipts-changed",
     rows=lambda: WebhookReceipt.objects.defer("body", "headers"),
     filters=_filters,
-    choices=lambda: {
-        "sources": sorted(settings.RATE_BUDGETS),
-        "statuses": WebhookReceipt.Status.choices,
-    },
+    choices=_choices,
 )
-
-
-@vary_on_headers("HX-Request")
-@login_required
-@permission_required("sync.view_webhookreceipt", raise_exception=True)
-@require_GET
-def receipt_list(request: HttpRequest) -> HttpResponse:
-    return RECEIPTS.page(request)
+receipt_list = RECEIPTS.list_view("sync.view_webhookreceipt")
 
 
 def body_text(body: bytes) -> tuple[str, bool]:
