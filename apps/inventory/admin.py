@@ -1,15 +1,17 @@
 """Admin pages for the SKU mapping tables: edit, see the open orders a change affects, import/export CSV.
 
-Every saved change (form, delete, CSV import) bumps the mapping version once, with its audit row.
+Every saved change (form, delete, CSV import) bumps the mapping version once, with its audit row,
+through the mapping service. Only documented admin extension points are used: the form and inline
+formset (`clean()` holds the impact review), `change_form_template`, `save_related`,
+`delete_model`, `delete_queryset`, `delete_view`'s `extra_context`, and
+django-import-export's hooks.
 """
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected as django_delete_selected
-from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.db import router, transaction
+from django.contrib.admin.utils import unquote
+from django.db import transaction
 from django.db.models import Count, Max, Q
-from django.forms.formsets import all_valid
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -22,11 +24,9 @@ from apps.inventory.changes import (
     ComponentSpec,
     components_format,
     components_of,
-    mapping_change_summary,
-    mapping_state_diff,
     mapping_state_of,
 )
-from apps.inventory.forms import SkuMappingForm, WarehouseComponentFormSet, formset_components
+from apps.inventory.forms import SkuMappingForm, WarehouseComponentFormSet
 from apps.inventory.models import (
     MappingVersion,
     ShippingMethodMapping,
@@ -34,11 +34,13 @@ from apps.inventory.models import (
     WarehouseComponent,
 )
 from apps.inventory.resources import SkuMappingResource
-from apps.inventory.services import mapping_impact, mapping_version_bump
-
-# Posted by the confirmation page: "Confirm and save" and "Back to the form".
-CONFIRM_FLAG = "_mapping_change_confirmed"
-BACK_FLAG = "_mapping_change_back"
+from apps.inventory.services import (
+    mapping_change_record,
+    mapping_impact,
+    mapping_version_bump,
+    mappings_delete,
+)
+from apps.web import ReadOnlyAdminMixin
 
 
 class WarehouseComponentInline(admin.TabularInline):
@@ -143,38 +145,29 @@ class SkuMappingAdmin(ImportExportModelAdmin):
         }
         return super().changelist_view(request, extra_context)
 
-    # --- Saving: one version bump per saved change ------------------------------------------------
+    # --- Saving: the mapping service records one version per saved change ---------------------
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        after = mapping_state_of(form.instance, _saved_components(form.instance))
-        before = form.state_before if change else None
-        if change and not mapping_state_diff(before, after):
-            return
-        # Runs inside the admin's transaction: the version, the audit row and the change commit together.
-        version = mapping_version_bump(
-            actor=request.user, summary=mapping_change_summary(before, after)
+        # Inside the admin's transaction: the version, the audit row and the change commit together.
+        version = mapping_change_record(
+            actor=request.user,
+            before=form.state_before if change else None,
+            after=mapping_state_of(form.instance, _saved_components(form.instance)),
         )
-        messages.info(request, f"Mapping version is now v{version.pk}.")
+        if version is not None:
+            messages.info(request, f"Mapping version is now v{version.pk}.")
 
     def delete_model(self, request, obj):
         before = mapping_state_of(obj, _saved_components(obj))
-        super().delete_model(request, obj)
-        version = mapping_version_bump(
-            actor=request.user, summary=mapping_change_summary(before, None)
-        )
+        super().delete_model(request, obj)  # the admin's delete view holds the transaction
+        version = mapping_change_record(actor=request.user, before=before, after=None)
         messages.info(request, f"Mapping version is now v{version.pk}.")
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic(using=router.db_for_write(SkuMapping)):
-            skus = sorted(mapping.shopify_sku for mapping in queryset)
-            super().delete_queryset(request, queryset)
-            if skus:
-                version = mapping_version_bump(
-                    actor=request.user,
-                    summary=f"Deleted {len(skus)} mapping(s): {', '.join(skus)}",
-                )
-                messages.info(request, f"Mapping version is now v{version.pk}.")
+        version = mappings_delete(actor=request.user, mappings=queryset)
+        if version is not None:
+            messages.info(request, f"Mapping version is now v{version.pk}.")
 
     @admin.action(
         permissions=["delete"],
@@ -202,122 +195,10 @@ class SkuMappingAdmin(ImportExportModelAdmin):
             }
         return super().delete_view(request, object_id, extra_context)
 
-    # --- The confirmation step: which open orders a change affects, before it is saved -------------
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "POST" and BACK_FLAG in request.POST:
-            response = self._unsaved_form_response(request, object_id, form_url, extra_context)
-            if response is not None:
-                return response
-        elif request.method == "POST" and CONFIRM_FLAG not in request.POST:
-            response = self._confirmation_response(request, object_id)
-            if response is not None:
-                return response
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def _bound_forms(self, request, object_id):
-        """The posted form and formsets, as the admin builds them; None when the admin must refuse."""
-        add = object_id is None
-        if add:
-            if not self.has_add_permission(request):
-                return None
-            obj = None
-        else:
-            obj = self.get_object(request, unquote(object_id))
-            if obj is None or not self.has_change_permission(request, obj):
-                return None
-        fieldsets = self.get_fieldsets(request, obj)
-        model_form = self.get_form(
-            request, obj, change=not add, fields=flatten_fieldsets(fieldsets)
-        )
-        form = model_form(request.POST, request.FILES, instance=obj)
-        formsets, inline_instances = self._create_formsets(request, form.instance, change=not add)
-        return obj, fieldsets, form, formsets, inline_instances
-
-    def _confirmation_response(self, request, object_id):
-        """The page listing affected orders; None to save directly (invalid, unchanged or no impact)."""
-        bound = self._bound_forms(request, object_id)
-        if bound is None:
-            return None
-        obj, _fieldsets, form, formsets, _inlines = bound
-        # The form first: the component formset checks the mapping's posted `warehouse_managed`.
-        if not form.is_valid() or not all_valid(formsets):
-            return None
-        components: list[ComponentSpec] = []
-        for formset in formsets:
-            components.extend(formset_components(formset))
-        before = form.state_before
-        after = mapping_state_of(form.instance, components)
-        changes = mapping_state_diff(before, after)
-        if not changes:
-            return None
-        skus = {after.shopify_sku} | ({before.shopify_sku} if before else set())
-        variants = {after.shopify_variant_id} | ({before.shopify_variant_id} if before else set())
-        impacts = mapping_impact(skus=skus, variant_ids=variants)
-        if not impacts:
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Confirm the change to {before.shopify_sku if before else after.shopify_sku}",
-            "opts": self.opts,
-            "original": obj,
-            "add": obj is None,
-            "changes": changes,
-            "impacts": impacts,
-            "skus": sorted(sku for sku in skus if sku),
-            "variant_ids": sorted(variant for variant in variants if variant is not None),
-            "hidden_fields": [
-                (name, value)
-                for name, values in request.POST.lists()
-                if name not in {"csrfmiddlewaretoken", CONFIRM_FLAG, BACK_FLAG}
-                for value in values
-            ],
-            "confirm_flag": CONFIRM_FLAG,
-            "back_flag": BACK_FLAG,
-            "has_view_permission": self.has_view_permission(request, obj),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(
-            request, "admin/inventory/skumapping/change_confirmation.html", context
-        )
-
-    def _unsaved_form_response(self, request, object_id, form_url, extra_context):
-        """ "Back": the change form again with what was posted, nothing saved."""
-        bound = self._bound_forms(request, object_id)
-        if bound is None:
-            return None
-        obj, fieldsets, form, formsets, inline_instances = bound
-        add = obj is None
-        admin_form = helpers.AdminForm(
-            form,
-            list(fieldsets),
-            self.get_prepopulated_fields(request, obj),
-            self.get_readonly_fields(request, obj),
-            model_admin=self,
-        )
-        inline_formsets = self.get_inline_formsets(request, formsets, inline_instances, obj)
-        media = self.media + admin_form.media
-        for inline_formset in inline_formsets:
-            media += inline_formset.media
-        title = "Add %s" if add else "Change %s"
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title % self.opts.verbose_name,
-            "subtitle": str(obj) if obj else None,
-            "adminform": admin_form,
-            "object_id": object_id,
-            "original": obj,
-            "is_popup": False,
-            "to_field": None,
-            "media": media,
-            "inline_admin_formsets": inline_formsets,
-            "errors": helpers.AdminErrorList(form, formsets),
-            "preserved_filters": self.get_preserved_filters(request),
-            **(extra_context or {}),
-        }
-        return self.render_change_form(
-            request, context, add=add, change=not add, obj=obj, form_url=form_url
-        )
+    # --- The review step: which open orders a change affects, before it is saved ---------------
+    # WarehouseComponentFormSet.clean() refuses an unconfirmed change that affects open orders or
+    # drafts (forms.mapping_review); this template shows that review and its confirmation box.
+    change_form_template = "admin/inventory/skumapping/change_form.html"
 
     # --- CSV import ---------------------------------------------------------------------------
 
@@ -356,7 +237,7 @@ def _saved_components(mapping: SkuMapping) -> list[ComponentSpec]:
 
 
 @admin.register(MappingVersion)
-class MappingVersionAdmin(admin.ModelAdmin):
+class MappingVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["version", "changed_at", "changed_by", "summary"]
     list_select_related = ["changed_by"]
     search_fields = ["summary", "changed_by__email"]
@@ -365,15 +246,6 @@ class MappingVersionAdmin(admin.ModelAdmin):
     @admin.display(description="Version", ordering="id")
     def version(self, obj: MappingVersion) -> str:
         return f"v{obj.pk}"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ShippingMethodMapping)

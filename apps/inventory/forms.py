@@ -1,15 +1,70 @@
-"""Admin forms for the SKU mapping: the mapping itself and its warehouse components (a bundle = several)."""
+"""Admin forms for the SKU mapping: the mapping itself and its warehouse components (a bundle = several).
+
+The impact review is part of validation (Django's documented form and formset `clean()`): a change
+that touches open orders or drafts does not validate until the person confirms the exact review
+they were shown, so the admin's own change view re-renders the form, edits kept, with the review.
+"""
+
+import hashlib
+from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from apps.inventory.changes import (
     ComponentSpec,
+    FieldChange,
     MappingState,
     components_problems,
+    mapping_state_diff,
     mapping_state_of,
 )
 from apps.inventory.models import SkuMapping
+from apps.inventory.services import Impact, mapping_impact
+
+# The review's checkbox; its value is the review's key, so a changed review asks again.
+CONFIRM_FIELD = "_mapping_change_confirmed"
+
+
+@dataclass(frozen=True)
+class MappingReview:
+    """What saving would change and which open orders and drafts it affects."""
+
+    changes: list[FieldChange]
+    impacts: list[Impact]
+    skus: list[str]
+    variant_ids: list[int]
+    key: str  # what the confirmation must carry: the same changes and the same affected rows
+    confirmed: bool
+
+
+def _review_key(changes: list[FieldChange], impacts: list[Impact]) -> str:
+    seen = repr(([(c.field, c.old, c.new) for c in changes], [(i.label, i.url) for i in impacts]))
+    return hashlib.sha256(seen.encode()).hexdigest()[:16]
+
+
+def mapping_review(
+    *, before: MappingState | None, after: MappingState, confirmation: str | None
+) -> MappingReview | None:
+    """The review of a valid change, or None when it changes nothing or affects nothing open."""
+    changes = mapping_state_diff(before, after)
+    if not changes:
+        return None
+    skus = {after.shopify_sku} | ({before.shopify_sku} if before else set())
+    variants = {after.shopify_variant_id} | ({before.shopify_variant_id} if before else set())
+    variants.discard(None)
+    impacts = mapping_impact(skus=skus, variant_ids=variants)
+    if not impacts:
+        return None
+    key = _review_key(changes, impacts)
+    return MappingReview(
+        changes=changes,
+        impacts=impacts,
+        skus=sorted(sku for sku in skus if sku),
+        variant_ids=sorted(variants),
+        key=key,
+        confirmed=confirmation == key,
+    )
 
 
 class SkuMappingForm(forms.ModelForm):
@@ -40,16 +95,33 @@ class SkuMappingForm(forms.ModelForm):
 
 
 class WarehouseComponentFormSet(forms.BaseInlineFormSet):
+    mapping_review: MappingReview | None = None
+    confirm_field = CONFIRM_FIELD
+
     def clean(self) -> None:
         super().clean()
         if any(self.errors):
             return
+        components = formset_components(self)
         problems = components_problems(
-            warehouse_managed=self.instance.warehouse_managed,
-            components=formset_components(self),
+            warehouse_managed=self.instance.warehouse_managed, components=components
         )
         if problems:
             raise ValidationError(problems)
+        # The saved mapping, not the instance: validation already copied the posted values onto it.
+        saved = SkuMapping.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        self.mapping_review = mapping_review(
+            before=mapping_state_of(saved) if saved else None,
+            after=mapping_state_of(self.instance, components),
+            confirmation=self.data.get(CONFIRM_FIELD),
+        )
+        if self.mapping_review and not self.mapping_review.confirmed:
+            count = len(self.mapping_review.impacts)
+            raise ValidationError(
+                f"Nothing is saved yet: this change affects {count} open order(s) or draft(s), "
+                "listed below the form. Check them, tick the confirmation and save again.",
+                code="unconfirmed",
+            )
 
 
 def formset_components(formset: forms.BaseInlineFormSet) -> list[ComponentSpec]:

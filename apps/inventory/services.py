@@ -5,10 +5,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.db.models.functions import Upper
 
 from apps.audit.services import audit_record
+from apps.inventory.changes import (
+    ComponentSpec,
+    MappingState,
+    mapping_change_summary,
+    mapping_state_diff,
+)
 from apps.inventory.models import MappingVersion, ShippingMethodMapping, SkuMapping
 
 
@@ -129,23 +135,42 @@ def mapping_impact(*, skus: Iterable[str], variant_ids: Iterable[int]) -> list[I
     return impacts
 
 
+def mapping_change_record(
+    *, actor, before: MappingState | None, after: MappingState | None
+) -> MappingVersion | None:
+    """The versioning rule for one mapping: a saved change bumps the version once, its summary
+    saying what changed; a save that changed nothing records nothing. `before` is None for an
+    add, `after` None for a delete. Call inside the transaction that made the change."""
+    if before is not None and after is not None and not mapping_state_diff(before, after):
+        return None
+    return mapping_version_bump(actor=actor, summary=mapping_change_summary(before, after))
+
+
+def mappings_delete(*, actor, mappings: QuerySet[SkuMapping]) -> MappingVersion | None:
+    """Delete these mappings (their components go with them) as one version."""
+    with transaction.atomic():
+        skus = sorted(mapping.shopify_sku for mapping in mappings)
+        if not skus:
+            return None
+        mappings.delete()
+        return mapping_version_bump(
+            actor=actor, summary=f"Deleted {len(skus)} mapping(s): {', '.join(skus)}"
+        )
+
+
 def mapping_save(
-    *, actor, mapping: SkuMapping, components: list[tuple], summary: str
+    *, actor, mapping: SkuMapping, components: list[ComponentSpec], summary: str
 ) -> SkuMapping:
-    """Save one mapping with its components (inventory_id, reference, quantity) and bump the version."""
+    """Save one mapping with its components and bump the version."""
     with transaction.atomic():
         mapping.full_clean()
         mapping.save()
-        mapping.components.all().delete()
-        for inventory_id, reference, quantity in components:
-            mapping.components.create(
-                inventory_id=inventory_id, reference=reference, quantity=quantity
-            )
+        mapping_components_replace(mapping=mapping, components=components)
         mapping_version_bump(actor=actor, summary=summary)
     return mapping
 
 
-def mapping_components_replace(*, mapping: SkuMapping, components: list[tuple]) -> None:
+def mapping_components_replace(*, mapping: SkuMapping, components: list[ComponentSpec]) -> None:
     """Make the mapping's components exactly these (inventory_id, reference, quantity) rows."""
     mapping.components.all().delete()
     for inventory_id, reference, quantity in components:

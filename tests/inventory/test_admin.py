@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.audit.models import AuditEvent
-from apps.inventory.admin import BACK_FLAG, CONFIRM_FLAG
+from apps.inventory.forms import CONFIRM_FIELD
 from apps.inventory.models import MappingVersion, SkuMapping, WarehouseComponent
 from apps.orders.models import Order
 from tests.inventory.factories import SkuMappingFactory
@@ -290,35 +290,75 @@ def test_a_component_needs_exactly_one_item_and_a_positive_quantity(admin_client
 # --- The confirmation step -----------------------------------------------------------------------
 
 
+def review_of(page):
+    """The impact review the change form shows, and the key its confirmation box carries."""
+    assert page.status_code == 200, "expected the form again with the review"
+    assert "admin/inventory/skumapping/change_form.html" in [t.name for t in page.templates]
+    (review,) = [
+        formset.formset.mapping_review
+        for formset in page.context["inline_admin_formsets"]
+        if formset.formset.mapping_review
+    ]
+    checkbox = f'name="{CONFIRM_FIELD}" value="{review.key}"'
+    assert checkbox in page.content.decode()
+    return review
+
+
 def test_change_affecting_an_open_order_asks_first_and_lists_it(admin_client):
-    mapping = SkuMappingFactory(shopify_sku="TEE", xero_item_code="OLD")
+    mapping = SkuMappingFactory(shopify_sku="TEE", xero_item_code="OLD", components=[(7, "", 1)])
     order = order_with_line(sku="TEE", status=Order.Status.READY)
-    data = form_data(mapping, xero_item_code="NEW")
+    data = form_data(mapping, xero_item_code="NEW", components=[(None, "EXTRA", 3)])
 
     page = admin_client.post(change_url(mapping), data)
 
-    assert page.status_code == 200
-    assert page.templates[0].name == "admin/inventory/skumapping/change_confirmation.html"
-    assert [impact.label for impact in page.context["impacts"]] == [order.name]
-    assert order.get_absolute_url().encode() in page.content
-    assert [(c.label, c.old, c.new) for c in page.context["changes"]] == [
-        ("Xero ItemCode", "OLD", "NEW")
+    review = review_of(page)
+    assert [impact.label for impact in review.impacts] == [order.name]
+    assert f'<a href="{order.get_absolute_url()}">{order.name}</a>' in page.content.decode()
+    assert [(c.label, c.old, c.new) for c in review.changes] == [
+        ("Xero ItemCode", "OLD", "NEW"),
+        ("Components", "7 x1", "7 x1|EXTRA x3"),
     ]
-    # Nothing saved yet; the page carries the whole form, inline formset included.
+    assert "this change affects 1 open order(s)" in errors_of(page)
+    # Nothing saved yet; the form is the same form, the edits still in it.
+    assert b'value="NEW"' in page.content
+    assert b'value="EXTRA"' in page.content
     mapping.refresh_from_db()
     assert mapping.xero_item_code == "OLD"
+    assert mapping.components.count() == 1
     assert not MappingVersion.objects.exists()
-    hidden = dict(page.context["hidden_fields"])
-    assert hidden["components-TOTAL_FORMS"] == "1"
-    assert hidden["xero_item_code"] == "NEW"
-    assert b'name="components-0-inventory_id"' in page.content
 
-    response = admin_client.post(change_url(mapping), {**data, CONFIRM_FLAG: "Confirm and save"})
+    response = admin_client.post(change_url(mapping), {**data, CONFIRM_FIELD: review.key})
 
     assert response.status_code == 302
     mapping.refresh_from_db()
     assert mapping.xero_item_code == "NEW"
-    assert MappingVersion.objects.count() == 1
+    assert mapping.components.count() == 2
+    (version,) = MappingVersion.objects.all()
+    assert "Xero ItemCode OLD → NEW" in version.summary
+
+
+def test_a_confirmation_of_another_review_asks_again(admin_client):
+    """Ticking the box confirms what was shown: an edit made after it, or a new affected order,
+    brings the review back instead of saving."""
+    mapping = SkuMappingFactory(shopify_sku="TEE", xero_item_code="OLD")
+    order_with_line(sku="TEE")
+    shown = review_of(
+        admin_client.post(change_url(mapping), form_data(mapping, xero_item_code="A"))
+    )
+
+    edited = admin_client.post(
+        change_url(mapping), {**form_data(mapping, xero_item_code="B"), CONFIRM_FIELD: shown.key}
+    )
+    order_with_line(sku="TEE")
+    more_orders = admin_client.post(
+        change_url(mapping), {**form_data(mapping, xero_item_code="A"), CONFIRM_FIELD: shown.key}
+    )
+
+    assert review_of(edited).key != shown.key
+    assert len(review_of(more_orders).impacts) == 2
+    mapping.refresh_from_db()
+    assert mapping.xero_item_code == "OLD"
+    assert not MappingVersion.objects.exists()
 
 
 def test_renaming_a_sku_lists_orders_of_the_old_and_the_new_sku(admin_client):
@@ -326,34 +366,21 @@ def test_renaming_a_sku_lists_orders_of_the_old_and_the_new_sku(admin_client):
     old_order = order_with_line(sku="OLD-SKU")
     new_order = order_with_line(sku="NEW-SKU")
     page = admin_client.post(change_url(mapping), form_data(mapping, shopify_sku="NEW-SKU"))
-    assert {impact.label for impact in page.context["impacts"]} == {old_order.name, new_order.name}
+    review = review_of(page)
+    assert {impact.label for impact in review.impacts} == {old_order.name, new_order.name}
+    assert review.skus == ["NEW-SKU", "OLD-SKU"]
 
 
 def test_adding_a_mapping_for_a_held_sku_lists_the_held_order(admin_client):
     held = order_with_line(sku="TEE-BLK-M")
     page = admin_client.post(ADD_URL, new_mapping_data())
-    assert page.status_code == 200
-    assert [impact.label for impact in page.context["impacts"]] == [held.name]
+    review = review_of(page)
+    assert [impact.label for impact in review.impacts] == [held.name]
     assert not SkuMapping.objects.exists()
-    response = admin_client.post(ADD_URL, {**new_mapping_data(), CONFIRM_FLAG: "1"})
+    response = admin_client.post(ADD_URL, {**new_mapping_data(), CONFIRM_FIELD: review.key})
     assert response.status_code == 302
     assert SkuMapping.objects.count() == 1
     assert MappingVersion.objects.count() == 1
-
-
-def test_back_returns_to_the_form_with_the_edits_and_saves_nothing(admin_client):
-    mapping = SkuMappingFactory(shopify_sku="TEE", xero_item_code="OLD")
-    order_with_line(sku="TEE")
-    data = form_data(mapping, xero_item_code="NEW", components=[(None, "EXTRA", 3)])
-    response = admin_client.post(change_url(mapping), {**data, BACK_FLAG: "Back"})
-    assert response.status_code == 200
-    assert "admin/change_form.html" in [t.name for t in response.templates]
-    assert b'value="NEW"' in response.content
-    assert b'value="EXTRA"' in response.content
-    mapping.refresh_from_db()
-    assert mapping.xero_item_code == "OLD"
-    assert mapping.components.count() == 1
-    assert not MappingVersion.objects.exists()
 
 
 def test_change_affecting_no_open_order_saves_directly(admin_client):
@@ -370,3 +397,5 @@ def test_invalid_change_shows_errors_not_the_confirmation(admin_client):
     order_with_line(sku="TEE")
     response = admin_client.post(change_url(mapping), form_data(mapping, xero_tax_type=""))
     assert "Give the Xero TaxType" in errors_of(response)
+    assert "affects" not in errors_of(response)
+    assert b"mapping-review" not in response.content
