@@ -13,7 +13,7 @@ PORT ?= 8000
 help:
 	@echo "make demo     install if needed, then run the portal with sandbox peers on http://127.0.0.1:$(PORT)/"
 	@echo "make test     the whole test suite (SQLite; PostgreSQL when DATABASE_URL is set)"
-	@echo "make lint     ruff check, ruff format --check, makemigrations --check, lint-imports (layers)"
+	@echo "make lint     ruff check, ruff format --check, makemigrations --check, lint-imports, mypy"
 	@echo "make install  create .venv and install the pinned dependencies (idempotent)"
 	@echo "make ci       what CI runs: .ci/run (PostgreSQL, tests, lint, demo smoke test)"
 
@@ -41,6 +41,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 fmt: install
 	$(VENV)/bin/ruff format .

@@ -184,6 +184,12 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def object_at(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """The JSON object under `key`; {} when it is absent or not an object (peers send null)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def parse_int(value: str | None) -> int | None:
     """A header's whole number ("42", " 42.0 "); None when absent or not a number."""
     if value is None:
@@ -392,13 +398,13 @@ def build_client(
     *,
     peer: str,
     base_url: str,
-    headers: dict | None = None,
+    headers: dict[str, Any] | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     user_agent: str = DEFAULT_USER_AGENT,
     rate_gate: RateGate | None = None,
     rate_info: Callable[[httpx.Response], RateInfo] | None = None,
     transport: httpx.BaseTransport | None = None,
-    auth=None,
+    auth: httpx.Auth | None = None,
 ) -> httpx.Client:
     """An httpx client for one peer account: timeouts, user agent, rate gate, redacted logs.
 

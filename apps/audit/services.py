@@ -10,7 +10,7 @@ def audit_record(
     actor: Any | None,
     verb: str,
     target: models.Model | None = None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
     actor_label: str | None = None,
 ) -> AuditEvent:
     """Append one audit row. `actor` is a user, or None with an `actor_label` such as "system:pump"."""

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.db.models.functions import Upper
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.inventory.changes import (
     ComponentSpec,
@@ -100,7 +101,7 @@ def mapping_version_bump(*, actor, summary: str) -> MappingVersion:
         changed_by=actor if getattr(actor, "is_authenticated", False) else None,
         summary=summary[:500],
     )
-    audit_record(actor=actor, verb="mapping.changed", target=version, data={"summary": summary})
+    audit_record(actor=actor, verb=verbs.MAPPING_CHANGED, target=version, data={"summary": summary})
     return version
 
 

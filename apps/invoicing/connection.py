@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.invoicing.crypto import token_decrypt, token_encrypt
 from apps.invoicing.models import XeroConnection
@@ -98,7 +99,7 @@ def xero_authorize_finish(*, actor, session, code: str, state: str) -> XeroConne
         connection.save()
         audit_record(
             actor=actor,
-            verb="xero.connected",
+            verb=verbs.XERO_CONNECTED,
             target=connection,
             data={"tenant": tenant.tenant_name},
         )

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.invoicing.models import InvoiceDraft, InvoiceDraftLine
 from apps.orders.models import Order, OrderLine, Shipment
@@ -244,7 +245,7 @@ def invoice_draft_for_shipment(*, shipment: Shipment) -> InvoiceDraft | None:
         audit_record(
             actor=None,
             actor_label="system:invoicing",
-            verb="invoice_draft.created",
+            verb=verbs.INVOICE_DRAFT_CREATED,
             target=draft,
             data={"order": order.name, "total": str(total), "variance": str(variance)},
         )

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.invoicing.models import InvoiceDraft, InvoiceDraftLine
 from apps.sync.models import OutboxMessage
@@ -45,7 +46,7 @@ def invoice_drafts_approve(*, actor, drafts: list[InvoiceDraft]) -> list[Invoice
             invoice_post_enqueue(draft=draft)
             audit_record(
                 actor=actor,
-                verb="invoice_draft.approved",
+                verb=verbs.INVOICE_DRAFT_APPROVED,
                 target=draft,
                 data={
                     "total": str(draft.total),
@@ -75,7 +76,9 @@ def invoice_draft_reject(*, actor, draft: InvoiceDraft, reason: str) -> InvoiceD
     draft.save(
         update_fields=["status", "rejected_by", "rejected_at", "reject_reason", "updated_at"]
     )
-    audit_record(actor=actor, verb="invoice_draft.rejected", target=draft, data={"reason": reason})
+    audit_record(
+        actor=actor, verb=verbs.INVOICE_DRAFT_REJECTED, target=draft, data={"reason": reason}
+    )
     return draft
 
 
@@ -98,7 +101,7 @@ def invoice_draft_line_correct(
     line.save(update_fields=["account_code", "tax_type"])
     audit_record(
         actor=actor,
-        verb="invoice_draft.line_corrected",
+        verb=verbs.INVOICE_DRAFT_LINE_CORRECTED,
         target=line.draft,
         data={
             "line": line.pk,

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.inventory.services import LineKey, mapping_version_current, sku_resolve_many
 from apps.orders.events import order_event
@@ -333,7 +334,7 @@ def order_holds_release(*, actor, orders: list[Order]) -> list[Order]:
             order_resolve(order=order, actor=actor)
             audit_record(
                 actor=actor,
-                verb="order.hold_release",
+                verb=verbs.ORDER_HOLD_RELEASED,
                 target=order,
                 data={"result": order.status, "mapping_version": order.mapping_version},
             )

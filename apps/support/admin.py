@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.support.models import BrandGuide
 
@@ -31,7 +32,10 @@ class BrandGuideAdmin(admin.ModelAdmin):
         obj.created_by = request.user
         super().save_model(request, obj, form, change)
         audit_record(
-            actor=request.user, verb="brand_guide.saved", target=obj, data={"version": obj.version}
+            actor=request.user,
+            verb=verbs.BRAND_GUIDE_SAVED,
+            target=obj,
+            data={"version": obj.version},
         )
 
     def has_delete_permission(self, request, obj=None):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django_q.tasks import async_task
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.support.context import brand_guide_current, ticket_context
 from apps.support.guardrails import guardrails_check
@@ -97,7 +98,7 @@ def reply_draft_generate(draft_id: int) -> str:
         audit_record(
             actor=None,
             actor_label="ai:drafter",
-            verb="reply_draft.generated",
+            verb=verbs.REPLY_DRAFT_GENERATED,
             target=draft,
             data={
                 "status": draft.status,

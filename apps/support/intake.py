@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.orders.models import Order
 from apps.support.models import Message, Ticket
@@ -119,7 +120,7 @@ def ticket_link(*, actor, ticket: Ticket, order: Order | None) -> Ticket:
     ticket.save(update_fields=["order", "linked_by", "updated_at"])
     audit_record(
         actor=actor,
-        verb="ticket.relinked",
+        verb=verbs.TICKET_RELINKED,
         target=ticket,
         data={"from": before, "to": order.name if order else None},
     )

@@ -5,6 +5,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.support.models import Message, ReplyDraft, Ticket
 from apps.sync.models import OutboxMessage
@@ -51,7 +52,7 @@ def _sent(message: OutboxMessage, result: dict) -> None:
     )
     audit_record(
         actor=draft.approved_by,
-        verb="reply_draft.sent",
+        verb=verbs.REPLY_DRAFT_SENT,
         target=draft,
         data={"to": draft.ticket.customer_email, **result},
     )

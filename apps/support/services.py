@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.support.drafting import reply_draft_request
 from apps.support.guardrails import guardrails_check
@@ -92,7 +93,7 @@ def _edit(actor, draft: ReplyDraft, body: str, acknowledged=frozenset()) -> None
     _flags_recheck(draft, acknowledged)
     audit_record(
         actor=actor,
-        verb="reply_draft.edited",
+        verb=verbs.REPLY_DRAFT_EDITED,
         target=draft,
         data={
             "diff": diff,
@@ -178,7 +179,7 @@ def _approve(*, actor, draft: ReplyDraft, acknowledged_keys: set[tuple[str, str]
     draft.save()
     audit_record(
         actor=actor,
-        verb="reply_draft.approved",
+        verb=verbs.REPLY_DRAFT_APPROVED,
         target=draft,
         data={
             "body": draft.body,
@@ -214,7 +215,10 @@ def reply_draft_reject(*, actor, draft: ReplyDraft, reason: str) -> ReplyDraft:
     draft.reject_reason = reason.strip()
     draft.save(update_fields=["status", "rejected_by", "reject_reason", "updated_at"])
     audit_record(
-        actor=actor, verb="reply_draft.rejected", target=draft, data={"reason": draft.reject_reason}
+        actor=actor,
+        verb=verbs.REPLY_DRAFT_REJECTED,
+        target=draft,
+        data={"reason": draft.reject_reason},
     )
     return draft
 
@@ -226,7 +230,7 @@ def reply_draft_regenerate(*, actor, draft: ReplyDraft, instruction: str) -> Rep
     new = reply_draft_request(ticket=draft.ticket, instruction=instruction.strip())
     audit_record(
         actor=actor,
-        verb="reply_draft.regenerate",
+        verb=verbs.REPLY_DRAFT_REGENERATED,
         target=new,
         data={"instruction": instruction, "replaces": draft.pk},
     )

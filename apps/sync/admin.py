@@ -1,8 +1,11 @@
 """Read-mostly admin for the sync tables; changes go through the services (replay, alerts)."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from apps.sync.models import (
     Alert,
@@ -16,9 +19,9 @@ from apps.sync.replay import ReplayResult, outbox_replay, receipt_replay
 from apps.web import ReadOnlyAdminMixin
 
 
-class ReplayAdminMixin:
-    """A "replay selected" action through the audited replay service (`replay_service`), allowed
-    to holders of `replay_permission`; `replay_noun` names the rows in the message."""
+class ReplayAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read only, with a "replay selected" action through the audited replay service
+    (`replay_service`) for holders of `replay_permission`; `replay_noun` names the rows."""
 
     replay_service: Callable[..., ReplayResult]
     replay_permission: str
@@ -26,19 +29,19 @@ class ReplayAdminMixin:
     actions = ["replay"]
 
     @admin.action(description="Replay the selected rows that failed", permissions=["replay"])
-    def replay(self, request, queryset):
+    def replay(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         result = self.replay_service(actor=request.user, ids=ids)
         self.message_user(
             request, f"{result.count} {self.replay_noun}(s) back to pending.", messages.SUCCESS
         )
 
-    def has_replay_permission(self, request):
+    def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(self.replay_permission)
 
 
 @admin.register(WebhookReceipt)
-class WebhookReceiptAdmin(ReplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class WebhookReceiptAdmin(ReplayAdmin):
     list_display = ["id", "source", "topic", "delivery_id", "status", "attempts", "received_at"]
     list_filter = ["status", "source", "topic"]
     search_fields = ["delivery_id"]
@@ -49,7 +52,7 @@ class WebhookReceiptAdmin(ReplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReplayAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutboxMessageAdmin(ReplayAdmin):
     list_display = [
         "id",
         "peer",

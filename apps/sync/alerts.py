@@ -10,17 +10,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.sync.models import Alert
 
 logger = logging.getLogger(__name__)
 
-_SEVERITY_RANK = {Alert.Severity.INFO: 0, Alert.Severity.WARNING: 1, Alert.Severity.CRITICAL: 2}
+_SEVERITY_RANK: dict[str, int] = {
+    Alert.Severity.INFO: 0,
+    Alert.Severity.WARNING: 1,
+    Alert.Severity.CRITICAL: 2,
+}
 
 # Called as hook(alert, created) after commit; the Teams notifier registers here.
 ALERT_RAISED_HOOKS: list[Callable[[Alert, bool], None]] = []
@@ -96,7 +102,7 @@ def alert_raise(
     raise RuntimeError(f"Could not raise alert {dedupe_key!r}: too much contention")
 
 
-def alert_acknowledge(*, alert: Alert, user) -> Alert:
+def alert_acknowledge(*, alert: Alert, user: Any) -> Alert:
     """Someone is looking at it. Idempotent: acknowledging twice changes nothing the second time."""
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
@@ -108,14 +114,14 @@ def alert_acknowledge(*, alert: Alert, user) -> Alert:
         alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
         audit_record(
             actor=user,
-            verb="alert.acknowledge",
+            verb=verbs.ALERT_ACKNOWLEDGED,
             target=alert,
             data={"kind": alert.kind, "dedupe_key": alert.dedupe_key, "count": alert.count},
         )
     return alert
 
 
-def alert_resolve(*, alert: Alert, user) -> Alert:
+def alert_resolve(*, alert: Alert, user: Any) -> Alert:
     """It is dealt with. A later recurrence of the same key opens a new alert."""
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
@@ -127,7 +133,7 @@ def alert_resolve(*, alert: Alert, user) -> Alert:
         alert.save(update_fields=["status", "resolved_by", "resolved_at"])
         audit_record(
             actor=user,
-            verb="alert.resolve",
+            verb=verbs.ALERT_RESOLVED,
             target=alert,
             data={"kind": alert.kind, "dedupe_key": alert.dedupe_key, "count": alert.count},
         )

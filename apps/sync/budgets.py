@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -133,7 +134,7 @@ def budget_observe(*, peer: str, status_code: int, info: RateInfo) -> None:
         budget.save()
 
 
-def budget_state(peer: str) -> dict:
+def budget_state(peer: str) -> dict[str, Any]:
     """What the dashboard shows for one peer: tokens now, limits, freeze, totals (read only)."""
     capacity, refill = _budget_config(peer)
     now = timezone.now()

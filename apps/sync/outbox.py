@@ -40,6 +40,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -59,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Sent:
-    result: dict = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -75,12 +76,12 @@ def outbox_action(
     action: str,
     *,
     batch_size: int = 1,
-    on_done: Callable[[OutboxMessage, dict], None] | None = None,
+    on_done: Callable[[OutboxMessage, dict[str, Any]], None] | None = None,
     on_dead: Callable[[OutboxMessage, PeerError], None] | None = None,
-) -> Callable:
+) -> Callable[..., Any]:
     """Register `send(messages) -> list[Sent | Failed]` for (peer, action); see the module docstring."""
 
-    def decorator(send: Callable[[list[OutboxMessage]], list[OutboxOutcome]]) -> Callable:
+    def decorator(send: Callable[[list[OutboxMessage]], list[OutboxOutcome]]) -> Callable[..., Any]:
         registry.action_register(
             registry.ActionRegistration(
                 peer=peer,
@@ -101,7 +102,7 @@ def outbox_enqueue(
     peer: str,
     action: str,
     idempotency_key: str,
-    payload: dict,
+    payload: dict[str, Any],
     priority: int = 50,
     subject: models.Model | None = None,
 ) -> OutboxMessage:
@@ -138,7 +139,7 @@ def outbox_backoff_seconds(
     """Delay before the next attempt: full jitter over min(max, base·2^(attempts−1)), ≥ Retry-After."""
     base = float(settings.SYNC["BACKOFF_BASE_SECONDS"])
     ceiling = float(settings.SYNC["BACKOFF_MAX_SECONDS"])
-    backoff = min(ceiling, base * 2 ** max(0, attempts - 1)) * rand()
+    backoff: float = min(ceiling, base * 2 ** max(0, attempts - 1)) * rand()
     return max(backoff, retry_after or 0.0)
 
 
@@ -192,6 +193,8 @@ def outbox_claim(
         if head is None:
             return None, []
         reg = registry.action_get(peer, head.action)
+        if reg is None:  # unregistered since `actions` was read (tests swap the registry)
+            return None, []
         candidates = list(due.filter(action=head.action)[: reg.batch_size])
         claimed_ids = []
         for row in candidates:
@@ -335,7 +338,7 @@ def outbox_pump_step(*, peer: str, stats: PumpStats | None = None) -> int:
     stats = stats or PumpStats(name=peer)
     dead_before = stats.dead
     reg, batch = outbox_claim(peer=peer, stats=stats)
-    if not batch:
+    if reg is None or not batch:
         # Messages killed during the claim still count as work done: there may be more behind them.
         return stats.dead - dead_before
     stats.claimed += len(batch)

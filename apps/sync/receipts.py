@@ -19,6 +19,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -43,7 +44,7 @@ class ReceiptRejected(Exception):
     """The payload is unusable (malformed, missing what the handler needs): the receipt fails."""
 
 
-def receipt_handler(source: str) -> Callable:
+def receipt_handler(source: str) -> Callable[..., Any]:
     """Register `handler(receipt) -> bool` as the applier of every receipt from `source`."""
 
     def decorator(handler: Callable[[WebhookReceipt], bool]) -> Callable[[WebhookReceipt], bool]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
     from apps.sync.models import OutboxMessage, WebhookReceipt
+    from apps.sync.outbox import OutboxOutcome
     from integrations.http import PeerError
 
 RECEIPTS_PUMP = "receipts"
@@ -23,10 +24,10 @@ RECEIPTS_PUMP = "receipts"
 class ActionRegistration:
     peer: str
     action: str
-    send: Callable[[list[OutboxMessage]], list]
+    send: Callable[[list[OutboxMessage]], list[OutboxOutcome]]
     batch_size: int = 1
     # Both run inside the pump's settling transaction, so the domain row and the message commit together.
-    on_done: Callable[[OutboxMessage, dict], None] | None = None
+    on_done: Callable[[OutboxMessage, dict[str, Any]], None] | None = None
     on_dead: Callable[[OutboxMessage, PeerError], None] | None = None
 
 
@@ -34,7 +35,7 @@ _actions: dict[tuple[str, str], ActionRegistration] = {}
 _receipt_handlers: dict[str, Callable[[WebhookReceipt], bool]] = {}
 
 
-def _same_function(a: Callable, b: Callable) -> bool:
+def _same_function(a: Callable[..., Any], b: Callable[..., Any]) -> bool:
     # A module imported twice (autoreload, tests) re-registers the same function: not a conflict.
     return (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
 
@@ -78,12 +79,17 @@ def receipt_sources() -> list[str]:
     return sorted(_receipt_handlers)
 
 
-def registry_snapshot() -> tuple[dict, dict]:
+Snapshot = tuple[
+    dict[tuple[str, str], ActionRegistration], dict[str, Callable[["WebhookReceipt"], bool]]
+]
+
+
+def registry_snapshot() -> Snapshot:
     """For tests: a copy to hand back to `registry_restore` after registering throwaway handlers."""
     return dict(_actions), dict(_receipt_handlers)
 
 
-def registry_restore(snapshot: tuple[dict, dict]) -> None:
+def registry_restore(snapshot: Snapshot) -> None:
     actions, handlers = snapshot
     _actions.clear()
     _actions.update(actions)

@@ -6,12 +6,15 @@ A dry run changes nothing and returns the messages as they are: what a replay wo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.sync.models import OutboxMessage, WebhookReceipt
 
@@ -19,13 +22,13 @@ from apps.sync.models import OutboxMessage, WebhookReceipt
 @dataclass
 class ReplayResult:
     dry_run: bool
-    messages: list[Model] = field(default_factory=list)
+    messages: Sequence[Model] = field(default_factory=list)
 
     @property
     def count(self) -> int:
         return len(self.messages)
 
-    def writes(self) -> list[dict]:
+    def writes(self) -> list[dict[str, Any]]:
         """The external writes an outbox replay makes (for the dry-run preview)."""
         return [
             {
@@ -42,7 +45,7 @@ class ReplayResult:
 
 def outbox_replay(
     *,
-    actor,
+    actor: Any,
     ids: list[int] | None = None,
     peer: str | None = None,
     action: str | None = None,
@@ -66,7 +69,7 @@ def outbox_replay(
         for message in messages:
             audit_record(
                 actor=actor,
-                verb="outbox.replay",
+                verb=verbs.OUTBOX_REPLAYED,
                 target=message,
                 data={
                     "peer": message.peer,
@@ -92,7 +95,7 @@ def outbox_replay(
     return ReplayResult(dry_run=False, messages=messages)
 
 
-def receipt_replay(*, actor, ids: list[int], dry_run: bool = False) -> ReplayResult:
+def receipt_replay(*, actor: Any, ids: list[int], dry_run: bool = False) -> ReplayResult:
     """Failed receipts go back to pending (re-applied byte for byte), each with an audit row."""
     rows = WebhookReceipt.objects.filter(status=WebhookReceipt.Status.FAILED, pk__in=ids).order_by(
         "id"
@@ -104,7 +107,7 @@ def receipt_replay(*, actor, ids: list[int], dry_run: bool = False) -> ReplayRes
         for receipt in receipts:
             audit_record(
                 actor=actor,
-                verb="receipt.replay",
+                verb=verbs.RECEIPT_REPLAYED,
                 target=receipt,
                 data={
                     "source": receipt.source,

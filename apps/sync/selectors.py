@@ -1,5 +1,7 @@
 """Read queries over the plumbing, for the dashboard and `pipeline_status`."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -10,7 +12,7 @@ from apps.sync.models import OutboxMessage, WebhookReceipt
 WAITING = (OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT)
 
 
-def outbox_backlog(*, peer: str) -> dict:
+def outbox_backlog(*, peer: str) -> dict[str, Any]:
     """How much waits for one peer and how long it takes to drain at the peer's budget.
 
     The estimate assumes one call per message (batching peers such as Xero drain faster) and

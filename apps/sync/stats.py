@@ -1,6 +1,7 @@
 """What one pump run did, for logs, the management command and the django-q2 task result."""
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass
@@ -25,5 +26,5 @@ class PumpStats:
     # The run hit its time limit while still finding work: the next run should start at once.
     backlog: bool = False
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)

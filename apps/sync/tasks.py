@@ -1,13 +1,15 @@
 """django-q2 task bodies. A schedule runs each pump once a minute; each run drains for
 SYNC["PUMP_RUN_SECONDS"], so work is picked up within about a second while the schedule stays coarse."""
 
+from typing import Any
+
 from django.conf import settings
 from django_q.tasks import async_task
 
 from apps.sync.pumps import pump_run
 
 
-def pump_task(name: str) -> dict:
+def pump_task(name: str) -> dict[str, Any]:
     """Run one pump until its run time is up (a no-op if another worker holds its lease).
 
     A run that ends while work is still flowing queues the next one at once: waiting for the

@@ -25,12 +25,14 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import httpx2
 import openai
+from openai.types.chat import ChatCompletionSystemMessageParam, ChatCompletionUserMessageParam
+from openai.types.shared_params import ResponseFormatJSONSchema
 
-from integrations.http import RETRYABLE_STATUSES, PeerError, parse_retry_after
+from integrations.http import RETRYABLE_STATUSES, PeerError, object_at, parse_retry_after
 
 logger = logging.getLogger("integrations.llm")
 
@@ -58,7 +60,7 @@ ACTIONS = (
     "cancel_request_per_policy",
 )
 
-REPLY_SCHEMA: dict = {
+REPLY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": [
@@ -98,7 +100,7 @@ REPLY_SCHEMA: dict = {
     },
 }
 
-RESPONSE_FORMAT: dict = {
+RESPONSE_FORMAT: ResponseFormatJSONSchema = {
     "type": "json_schema",
     "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": REPLY_SCHEMA},
 }
@@ -108,9 +110,9 @@ RESPONSE_FORMAT: dict = {
 class DraftResult:
     reply: str
     intent: str
-    cited_policy_ids: tuple
-    facts_used: tuple
-    proposed_actions: tuple
+    cited_policy_ids: tuple[str, ...]
+    facts_used: tuple[str, ...]
+    proposed_actions: tuple[str, ...]
     needs_human_reason: str
     confidence: float
     model: str
@@ -173,7 +175,7 @@ class DrafterError(PeerError):
         self.latency_ms = latency_ms
 
 
-def schema_errors(value: Any, schema: Mapping, path: str = "$") -> list[str]:
+def schema_errors(value: Any, schema: Mapping[str, Any], path: str = "$") -> list[str]:
     """What in `value` breaks `schema`, for the keywords REPLY_SCHEMA uses (type, enum, required,
     additionalProperties, items, minimum, maximum). An empty list means the value conforms."""
     kind = schema.get("type")
@@ -223,7 +225,7 @@ def _token_provider(reference: str | Callable[[], str]) -> Callable[[], str]:
     provider = getattr(importlib.import_module(module_name), attribute)
     if not callable(provider):
         raise DrafterError(f"TOKEN_PROVIDER {reference!r} is not callable")
-    return provider
+    return cast(Callable[[], str], provider)
 
 
 def _body_text(exc: openai.APIStatusError) -> str:
@@ -237,7 +239,7 @@ def _filter_detail(body: object, fallback: str) -> str:
     if not isinstance(body, dict):
         return fallback
     message = str(body.get("message") or fallback)
-    inner = body.get("innererror") if isinstance(body.get("innererror"), dict) else {}
+    inner = object_at(body, "innererror")
     results = inner.get("content_filter_result") or {}
     flagged = sorted(
         name
@@ -271,7 +273,7 @@ class ReplyDrafter:
         deployment: str,
         timeout: float = 30.0,
         max_retries: int = 2,
-        http_client=None,
+        http_client: httpx2.Client | None = None,
     ) -> None:
         if not base_url or not deployment or not api_key:
             raise DrafterError(
@@ -298,11 +300,11 @@ class ReplyDrafter:
     def __enter__(self) -> ReplyDrafter:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     @classmethod
-    def from_config(cls, config: Mapping) -> ReplyDrafter:
+    def from_config(cls, config: Mapping[str, Any]) -> ReplyDrafter:
         """Build from settings.AZURE_OPENAI: BASE_URL, DEPLOYMENT and API_KEY, or TOKEN_PROVIDER
         (a callable or its dotted path, e.g. azure-identity's bearer token provider) instead of
         the key; optional TIMEOUT_SECONDS and MAX_RETRIES."""
@@ -323,8 +325,8 @@ class ReplyDrafter:
             completion = self._client.chat.completions.create(
                 model=self.deployment,
                 messages=[
-                    {"role": "system", "content": system},
-                    {"role": "user", "content": user},
+                    ChatCompletionSystemMessageParam(role="system", content=system),
+                    ChatCompletionUserMessageParam(role="user", content=user),
                 ],
                 response_format=RESPONSE_FORMAT,
                 temperature=TEMPERATURE,

@@ -36,6 +36,7 @@ from integrations.http import (
     RateGate,
     RateInfo,
     build_client,
+    object_at,
     parse_int,
     parse_retry_after,
     peer_words,
@@ -88,7 +89,7 @@ class ShipBobOrder:
     status: str
     shipments: tuple[ShipBobShipment, ...]
     existed: bool = False
-    raw: dict = field(default_factory=dict, compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def shipment_from_payload(data: Any) -> ShipBobShipment:
     if not isinstance(data, dict) or data.get("id") is None:
         raise ValueError("a shipment needs an id")
     status = _str(data.get("status"))
-    tracking = data.get("tracking") if isinstance(data.get("tracking"), dict) else {}
+    tracking = object_at(data, "tracking")
     shipped_at = parse_datetime(data.get("actual_fulfillment_date")) or parse_datetime(
         tracking.get("shipping_date")
     )
@@ -230,7 +231,7 @@ def order_from_payload(data: Any, *, existed: bool = False) -> ShipBobOrder:
     )
 
 
-def _inventory_level(data: dict) -> InventoryLevel:
+def _inventory_level(data: dict[str, Any]) -> InventoryLevel:
     def qty(*names: str) -> int:
         for name in names:
             if data.get(name) is not None:
@@ -314,7 +315,7 @@ def order_create_body(
     products: Sequence[tuple[int | None, str, int]],
     recipient: Mapping[str, Any],
     shipping_method: str,
-) -> dict:
+) -> dict[str, Any]:
     """The exact POST /order body (type DTC). ValueError says which field is wrong and why.
 
     products: (inventory_id or None, warehouse reference id / SKU, quantity). The reference id is
@@ -443,7 +444,7 @@ class ShipBobClient(PeerClient):
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
-        body: dict | None = None,
+        body: dict[str, Any] | None = None,
         write: bool = False,
         passthrough: tuple[int, ...] = (),
     ) -> httpx.Response:
@@ -477,7 +478,7 @@ class ShipBobClient(PeerClient):
         return [self._order(item) for item in items]
 
     # --- operations ---------------------------------------------------------------------------
-    def order_create(self, body: dict) -> ShipBobOrder:
+    def order_create(self, body: dict[str, Any]) -> ShipBobOrder:
         """Create the order; a duplicate reference_id (422) returns the existing one, existed=True."""
         reference = body.get("reference_id") if isinstance(body, dict) else None
         if not isinstance(reference, str) or not reference:

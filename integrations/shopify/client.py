@@ -28,6 +28,7 @@ from integrations.http import (
     RateInfo,
     build_client,
     default_rate_info,
+    object_at,
     raise_for_status,
     send,
 )
@@ -224,13 +225,13 @@ class QueryCost:
 
 @dataclass(frozen=True)
 class GraphQLResult:
-    data: dict
+    data: dict[str, Any]
     cost: QueryCost | None
 
 
 @dataclass(frozen=True)
 class OrdersPage:
-    nodes: list[dict]
+    nodes: list[dict[str, Any]]
     has_next_page: bool
     end_cursor: str | None
     cost: QueryCost | None = None
@@ -247,7 +248,7 @@ class WebhookSubscription:
 @dataclass(frozen=True)
 class WebhookSubscriptionResult:
     subscription: WebhookSubscription | None
-    user_errors: list[dict]
+    user_errors: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -313,8 +314,8 @@ def gid_number(value: Any) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def _fulfillment_order_line(node: dict) -> FulfillmentOrderLine:
-    item = node.get("lineItem") if isinstance(node.get("lineItem"), dict) else {}
+def _fulfillment_order_line(node: dict[str, Any]) -> FulfillmentOrderLine:
+    item = object_at(node, "lineItem")
     line_item_id = gid_number(item.get("id"))
     if line_item_id is None:
         raise PeerError(
@@ -465,7 +466,7 @@ class ShopifyClient(PeerClient):
         if not fresh:
             cached = self.token_cache.get(self._cache_key)
             if cached:
-                return cached
+                return str(cached)
         response = self.http.post(
             "/admin/oauth/access_token",
             data={
@@ -488,7 +489,7 @@ class ShopifyClient(PeerClient):
         return token
 
     # --- transport ----------------------------------------------------------------------------
-    def _post(self, query: str, variables: dict, token: str) -> httpx.Response:
+    def _post(self, query: str, variables: dict[str, Any], token: str) -> httpx.Response:
         return send(
             self.http,
             PEER,
@@ -498,7 +499,7 @@ class ShopifyClient(PeerClient):
             headers={"X-Shopify-Access-Token": token},
         )
 
-    def execute(self, query: str, variables: dict | None = None) -> GraphQLResult:
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> GraphQLResult:
         """Run one operation; waits out short THROTTLED answers, raises PeerError otherwise."""
         variables = variables or {}
         attempt = 0
@@ -518,7 +519,7 @@ class ShopifyClient(PeerClient):
                 attempt += 1
                 self.sleep(wait)
 
-    def _execute_once(self, query: str, variables: dict) -> GraphQLResult:
+    def _execute_once(self, query: str, variables: dict[str, Any]) -> GraphQLResult:
         token = self.access_token()
         response = self._post(query, variables, token)
         if response.status_code == 401 and not self.static_token:
@@ -588,7 +589,7 @@ class ShopifyClient(PeerClient):
             cost=result.cost,
         )
 
-    def _line_items_complete(self, node: dict) -> None:
+    def _line_items_complete(self, node: dict[str, Any]) -> None:
         """Fetch the rest of an order's line items when it has more than the first page."""
         items = node.get("lineItems")
         if not isinstance(items, dict):
@@ -659,8 +660,8 @@ class ShopifyClient(PeerClient):
                 return orders
             after = info.get("endCursor")
 
-    def _fulfillment_order(self, node: dict) -> FulfillmentOrder:
-        items = node.get("lineItems") if isinstance(node.get("lineItems"), dict) else {}
+    def _fulfillment_order(self, node: dict[str, Any]) -> FulfillmentOrder:
+        items = object_at(node, "lineItems")
         nodes = [n for n in items.get("nodes") or [] if isinstance(n, dict)]
         info = items.get("pageInfo") or {}
         while info.get("hasNextPage"):
@@ -761,14 +762,14 @@ class ShopifyClient(PeerClient):
         return fulfillments
 
 
-def _field(data: dict, name: str) -> dict:
+def _field(data: dict[str, Any], name: str) -> dict[str, Any]:
     value = data.get(name) if isinstance(data, dict) else None
     if not isinstance(value, dict):
         raise PeerError(PEER, f"answer has no {name}", retryable=False)
     return value
 
 
-def _subscription(node: dict) -> WebhookSubscription:
+def _subscription(node: dict[str, Any]) -> WebhookSubscription:
     return WebhookSubscription(
         id=str(node.get("id", "")),
         topic=str(node.get("topic", "")),

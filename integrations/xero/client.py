@@ -35,6 +35,7 @@ from integrations.http import (
     RateGate,
     RateInfo,
     build_client,
+    object_at,
     parse_int,
     parse_retry_after,
     peer_words,
@@ -259,7 +260,7 @@ def _text_field(value: Any, what: str, *, max_chars: int, required: bool = True)
     return text
 
 
-def invoice_line(line: Mapping[str, Any], *, index: int = 0) -> dict:
+def invoice_line(line: Mapping[str, Any], *, index: int = 0) -> dict[str, Any]:
     """One LineItem: only the fields we own (no LineAmount, no read-only fields)."""
     unknown = set(line) - LINE_FIELDS
     if unknown:
@@ -293,7 +294,7 @@ def invoice_body(
     line_amount_types: str,
     status: str,
     lines: Sequence[Mapping[str, Any]],
-) -> dict:
+) -> dict[str, Any]:
     """One sales invoice (ACCREC) for PUT /Invoices. ValueError says which field is wrong."""
     if not isinstance(contact_id, str) or not _UUID.match(contact_id):
         raise ValueError(f"contact_id must be a Xero ContactID (UUID), got {contact_id!r}")
@@ -328,7 +329,7 @@ def contact_body(
     email: str = "",
     first_name: str = "",
     last_name: str = "",
-) -> dict:
+) -> dict[str, Any]:
     """One contact for PUT /Contacts (ContactNumber = our customer id; Name unique among active)."""
     body = {
         "ContactNumber": _text_field(
@@ -458,8 +459,8 @@ class XeroClient(PeerClient):
             raise ValueError(f"idempotency_key must be 1–{IDEMPOTENCY_KEY_MAX_CHARS} characters")
 
     def _put_batch(
-        self, resource: str, items: Sequence[dict], *, idempotency_key: str, unitdp: bool
-    ) -> list[dict]:
+        self, resource: str, items: Sequence[dict[str, Any]], *, idempotency_key: str, unitdp: bool
+    ) -> list[dict[str, Any]]:
         if not items:
             raise ValueError(f"no {resource} to send")
         if len(items) > MAX_PER_BATCH:
@@ -495,8 +496,8 @@ class XeroClient(PeerClient):
             or bool(_element_errors(element))
         )
 
-    def _get_all(self, resource: str, params: dict) -> list[dict]:
-        found: list[dict] = []
+    def _get_all(self, resource: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
         page = 1
         while True:
             response = self._call(
@@ -512,7 +513,7 @@ class XeroClient(PeerClient):
 
     # --- invoices -----------------------------------------------------------------------------
     def invoices_put(
-        self, invoices: Sequence[dict], *, idempotency_key: str
+        self, invoices: Sequence[dict[str, Any]], *, idempotency_key: str
     ) -> list[InvoiceResult]:
         """Create up to 50 invoices; one result per invoice, in the order given.
 
@@ -551,7 +552,7 @@ class XeroClient(PeerClient):
                 reference = str(item.get("Reference") or "")
                 if reference not in chunk_set or not item.get("InvoiceID"):
                     continue
-                contact = item.get("Contact") if isinstance(item.get("Contact"), dict) else {}
+                contact = object_at(item, "Contact")
                 invoices.append(
                     XeroInvoice(
                         invoice_id=str(item["InvoiceID"]),
@@ -583,7 +584,7 @@ class XeroClient(PeerClient):
         return found
 
     def contacts_put(
-        self, contacts: Sequence[dict], *, idempotency_key: str
+        self, contacts: Sequence[dict[str, Any]], *, idempotency_key: str
     ) -> list[ContactResult]:
         """Create up to 50 contacts; one result per contact, in the order given."""
         elements = self._put_batch(

@@ -25,24 +25,26 @@ _REF_PREFIX = "#/components/schemas/"
 
 
 @functools.lru_cache(maxsize=4)
-def spec_load(path: str) -> dict:
+def spec_load(path: str) -> dict[str, Any]:
     """The parsed spec (cached per path). ImportError when PyYAML is missing."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with Path(path).open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader, chosen above
+        spec: dict[str, Any] = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader, chosen above
+    return spec
 
 
 def spec_path(contracts_dir: Path) -> Path:
     return contracts_dir.joinpath(*SPEC_PARTS)
 
 
-def _schemas(spec: dict) -> dict:
-    return spec["components"]["schemas"]
+def _schemas(spec: dict[str, Any]) -> dict[str, Any]:
+    schemas: dict[str, Any] = spec["components"]["schemas"]
+    return schemas
 
 
-def _resolve(spec: dict, schema: dict) -> dict:
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     seen = 0
     while "$ref" in schema:
         ref = schema["$ref"]
@@ -72,8 +74,8 @@ def _type_ok(expected: str, value: Any) -> bool:
 
 
 def _check(
-    spec: dict,
-    schema: dict,
+    spec: dict[str, Any],
+    schema: dict[str, Any],
     value: Any,
     where: str,
     errors: list[str],
@@ -138,7 +140,7 @@ def _check(
 
 
 def schema_errors(
-    spec: dict,
+    spec: dict[str, Any],
     schema_name: str,
     value: Any,
     *,

@@ -3,6 +3,7 @@ watches a draft arrive while the model writes it (htmx polling), all under the C
 
 import pytest
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.support.models import ReplyDraft
 from apps.sync.models import OutboxMessage
@@ -58,7 +59,9 @@ def test_support_acknowledges_the_flag_edits_the_reply_and_approves_it(
     assert draft.approved_by == support_user
     assert draft.flags_acknowledged == [0]
     assert OutboxMessage.objects.filter(peer="mail", action="reply_send").count() == 1
-    assert AuditEvent.objects.filter(verb="reply_draft.edited", target_id=str(draft.pk)).exists()
+    assert AuditEvent.objects.filter(
+        verb=verbs.REPLY_DRAFT_EDITED, target_id=str(draft.pk)
+    ).exists()
     page.screenshot(path=screenshot_dir / "support-approved.png", full_page=True, caret="initial")
     assert not page.console_errors, page.console_errors
 

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.inventory.forms import CONFIRM_FIELD
 from apps.inventory.models import MappingVersion, SkuMapping, WarehouseComponent
@@ -153,7 +154,7 @@ def test_add_with_a_bundle_bumps_the_version_once_with_an_audit_row(admin_client
     assert version.changed_by == admin_user
     assert version.summary.startswith("Added TEE-BLK-M")
     assert "12345 x1|REF-ABC x2" in version.summary
-    audit = AuditEvent.objects.get(verb="mapping.changed")
+    audit = AuditEvent.objects.get(verb=verbs.MAPPING_CHANGED)
     assert audit.actor == admin_user
     assert audit.target_id == str(version.pk)
 
@@ -173,7 +174,7 @@ def test_change_of_codes_and_components_bumps_once_and_says_what_changed(admin_c
     version = MappingVersion.objects.get()
     assert "Xero ItemCode OLD → NEW" in version.summary
     assert "Components 1 x1 → REF-B x2" in version.summary
-    assert AuditEvent.objects.filter(verb="mapping.changed").count() == 1
+    assert AuditEvent.objects.filter(verb=verbs.MAPPING_CHANGED).count() == 1
 
 
 def test_saving_without_a_change_does_not_bump(admin_client):

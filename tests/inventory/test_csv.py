@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.inventory.changes import ComponentSpec, components_format, components_parse
 from apps.inventory.models import MappingVersion, SkuMapping
@@ -148,7 +149,7 @@ def test_preview_shows_the_diff_and_the_affected_orders_and_changes_nothing(admi
     assert b"Open orders affected (2)" in preview.content
     assert snapshot() == before
     assert not MappingVersion.objects.exists()
-    assert not AuditEvent.objects.filter(verb="mapping.changed").exists()
+    assert not AuditEvent.objects.filter(verb=verbs.MAPPING_CHANGED).exists()
 
 
 def test_confirmed_import_writes_rows_components_and_one_version(admin_client, admin_user):
@@ -183,7 +184,7 @@ def test_confirmed_import_writes_rows_components_and_one_version(admin_client, a
     version = MappingVersion.objects.get()
     assert version.changed_by == admin_user
     assert version.summary == "CSV import of mappings.csv: 2 added (MUG, GIFT); 1 updated (tee)"
-    assert AuditEvent.objects.filter(verb="mapping.changed").count() == 1
+    assert AuditEvent.objects.filter(verb=verbs.MAPPING_CHANGED).count() == 1
 
 
 def test_unchanged_file_imports_without_a_version(admin_client):

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.invoicing.connection import SESSION_STATE
 from apps.invoicing.crypto import token_decrypt, token_encrypt
@@ -136,7 +137,7 @@ def test_a_callback_with_a_state_that_did_not_start_here_shows_an_error(client, 
         assert 'data-testid="connect-error"' in response.text
         assert "state mismatch" in response.text
     assert not XeroConnection.objects.exists()
-    assert not AuditEvent.objects.filter(verb="xero.connected").exists()
+    assert not AuditEvent.objects.filter(verb=verbs.XERO_CONNECTED).exists()
 
 
 def test_a_refused_consent_shows_xeros_words(client, admin_user):
@@ -191,6 +192,6 @@ def test_connecting_through_the_stand_in_stores_the_organisation_and_encrypted_t
     assert access
     assert access not in connection.access_token_encrypted
     assert token_decrypt(connection.refresh_token_encrypted)
-    event = AuditEvent.objects.get(verb="xero.connected")
+    event = AuditEvent.objects.get(verb=verbs.XERO_CONNECTED)
     assert (event.actor, event.data) == (admin_user, {"tenant": DEMO_TENANT_NAME})
     assert SESSION_STATE not in client.session

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.sync.models import Alert
 from tests.ops.factories import AlertFactory
@@ -90,7 +91,9 @@ def test_acknowledge_over_htmx_returns_the_updated_row_and_audits(client, ops_us
     alert.refresh_from_db()
     assert alert.status == Alert.Status.ACKNOWLEDGED
     assert alert.acknowledged_by == ops_user
-    assert AuditEvent.objects.filter(verb="alert.acknowledge", target_id=str(alert.pk)).exists()
+    assert AuditEvent.objects.filter(
+        verb=verbs.ALERT_ACKNOWLEDGED, target_id=str(alert.pk)
+    ).exists()
 
 
 def test_resolve_without_htmx_redirects_back_to_the_inbox(client, ops_user):

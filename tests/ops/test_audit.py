@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from tests.ops.factories import OutboxMessageFactory
 
@@ -12,8 +13,8 @@ HX = {"HTTP_HX_REQUEST": "true"}
 def trail(ops_user, admin_user):
     message = OutboxMessageFactory(idempotency_key="key-audited")
     other = OutboxMessageFactory(idempotency_key="key-other")
-    audit_record(actor=ops_user, verb="outbox.replay", target=message)
-    audit_record(actor=admin_user, verb="alert.resolve", data={"kind": "stock.drift"})
+    audit_record(actor=ops_user, verb=verbs.OUTBOX_REPLAYED, target=message)
+    audit_record(actor=admin_user, verb=verbs.ALERT_RESOLVED, data={"kind": "stock.drift"})
     audit_record(actor=None, actor_label="system:pump", verb="outbox.dead", target=other)
     return message, other
 
@@ -23,9 +24,9 @@ def test_filter_by_verb_prefix(client, ops_user, trail):
 
     body = client.get(reverse("ops:audit-list"), {"verb": "outbox."}).content.decode()
 
-    assert "outbox.replay" in body
+    assert "outbox.replayed" in body
     assert "outbox.dead" in body
-    assert "alert.resolve" not in body
+    assert "alert.resolved" not in body
 
 
 def test_filter_by_actor(client, ops_user, trail):
@@ -34,7 +35,7 @@ def test_filter_by_actor(client, ops_user, trail):
     body = client.get(reverse("ops:audit-list"), {"actor": "system:"}).content.decode()
 
     assert "outbox.dead" in body
-    assert "outbox.replay" not in body
+    assert "outbox.replayed" not in body
 
 
 def test_filter_by_target_type_and_id(client, ops_user, trail):

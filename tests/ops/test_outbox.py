@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.sync.models import OutboxMessage
 from tests.factories import UserFactory
@@ -102,7 +103,7 @@ def test_dry_run_lists_what_would_be_sent_and_changes_nothing(client, ops_user):
     assert f'<input type="hidden" name="ids" value="{dead.pk}">' in body
     dead.refresh_from_db()
     assert dead.status == OutboxMessage.Status.DEAD
-    assert not AuditEvent.objects.filter(verb="outbox.replay").exists()
+    assert not AuditEvent.objects.filter(verb=verbs.OUTBOX_REPLAYED).exists()
 
 
 def test_dry_run_by_filter_covers_every_dead_message_of_the_peer(client, ops_user):
@@ -139,7 +140,7 @@ def test_replay_puts_dead_messages_back_to_pending_audited(client, ops_user):
     assert response["HX-Trigger"] == "outbox-changed"
     assert "2 of 2 messages put back to pending" in response.content.decode()
     assert OutboxMessage.objects.filter(status="pending").count() == 2
-    assert AuditEvent.objects.filter(verb="outbox.replay", actor=ops_user).count() == 2
+    assert AuditEvent.objects.filter(verb=verbs.OUTBOX_REPLAYED, actor=ops_user).count() == 2
 
 
 def test_replay_without_a_selection_sends_nothing(client, ops_user):

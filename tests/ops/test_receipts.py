@@ -3,6 +3,7 @@ import html
 import pytest
 from django.urls import reverse
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.sync.models import WebhookReceipt
 from tests.ops.factories import WebhookReceiptFactory
@@ -92,7 +93,7 @@ def test_replay_dry_run_then_replay(client, ops_user):
     assert "1 of 1 receipt queued" in replay.content.decode()
     failed.refresh_from_db()
     assert failed.status == WebhookReceipt.Status.PENDING
-    assert AuditEvent.objects.filter(verb="receipt.replay", target_id=str(failed.pk)).exists()
+    assert AuditEvent.objects.filter(verb=verbs.RECEIPT_REPLAYED, target_id=str(failed.pk)).exists()
 
 
 def test_replay_without_a_selection_is_a_message_not_an_error(client, ops_user):

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.orders.models import Hold, Order, Refund
 from apps.orders.services import order_holds_release, order_upsert, refund_record
@@ -50,7 +51,9 @@ def test_a_null_sku_line_holds_the_order_and_a_variant_mapping_releases_it(ops_u
     assert released == [order]
     assert order.status == Order.Status.READY
     assert order.holds.get().released_by == ops_user
-    assert AuditEvent.objects.filter(verb="order.hold_release", target_id=str(order.pk)).exists()
+    assert AuditEvent.objects.filter(
+        verb=verbs.ORDER_HOLD_RELEASED, target_id=str(order.pk)
+    ).exists()
 
 
 def test_an_unknown_sku_holds_and_stays_held_until_mapped(ops_user):

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.orders.models import Hold, Order, Refund, Shipment, ShipmentLine
@@ -335,7 +336,7 @@ def test_the_timeline_lists_receipts_holds_outbox_messages_and_audit_rows_in_tim
         "Status held → ready",
         "Hold released: SKU not mapped",
         "shipbob.order_create",
-        "order.hold_release by ops@example.com",
+        "order.hold_released by ops@example.com",
         "order.note_added by ops@example.com",
     ]
     positions = [timeline.index(text) for text in expected_in_order]
@@ -537,12 +538,14 @@ def test_release_all_on_a_sku_releases_the_orders_it_fixes_and_leaves_the_others
         mug_and_cap.holds.filter(released_at__isnull=True).values_list("sku", flat=True)
     ) == ["CAP-BLU"]
     assert cap.status == Order.Status.HELD
-    audited = AuditEvent.objects.filter(verb="order.hold_release", actor=ops_user)
+    audited = AuditEvent.objects.filter(verb=verbs.ORDER_HOLD_RELEASED, actor=ops_user)
     assert sorted(audited.values_list("target_id", flat=True)) == sorted(
         str(order.pk) for order in [*mugs, mug_and_cap]
     )
     assert {row.data["result"] for row in audited} == {"ready", "held"}
-    assert not AuditEvent.objects.filter(verb="order.hold_release", target_id=str(cap.pk)).exists()
+    assert not AuditEvent.objects.filter(
+        verb=verbs.ORDER_HOLD_RELEASED, target_id=str(cap.pk)
+    ).exists()
 
 
 def test_release_of_selected_orders_touches_only_those(client, ops_user):
@@ -560,7 +563,9 @@ def test_release_of_selected_orders_touches_only_those(client, ops_user):
         order.refresh_from_db()
         assert order.status == status
     assert sorted(
-        AuditEvent.objects.filter(verb="order.hold_release").values_list("target_id", flat=True)
+        AuditEvent.objects.filter(verb=verbs.ORDER_HOLD_RELEASED).values_list(
+            "target_id", flat=True
+        )
     ) == sorted([str(first.pk), str(second.pk)])
 
 
@@ -602,7 +607,7 @@ def test_support_sees_the_order_pages_but_cannot_release(client, support_user):
     assert [by_sku.status_code, by_ids.status_code, one.status_code] == [403, 403, 403]
     order.refresh_from_db()
     assert order.status == Order.Status.HELD
-    assert not AuditEvent.objects.filter(verb="order.hold_release").exists()
+    assert not AuditEvent.objects.filter(verb=verbs.ORDER_HOLD_RELEASED).exists()
 
 
 def test_the_release_endpoints_refuse_get(client, ops_user):

@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.sandbox.openai.services import behaviour_set
 from apps.support.drafting import reply_draft_generate
@@ -105,7 +106,7 @@ def test_a_grounded_draft_states_the_orders_real_tracking_and_is_unflagged(
         draft.context_snapshot
     )  # minimised: no address, no payment data
     assert "<customer_message>" in draft.prompt_user
-    event = AuditEvent.objects.get(verb="reply_draft.generated", target_id=str(draft.pk))
+    event = AuditEvent.objects.get(verb=verbs.REPLY_DRAFT_GENERATED, target_id=str(draft.pk))
     assert event.actor_label == "ai:drafter"
 
 
@@ -192,7 +193,9 @@ def test_an_approved_edited_draft_is_sent_once_with_exactly_the_edited_text(
         "reply_draft.approved",
         "reply_draft.sent",
     ]
-    diff = AuditEvent.objects.get(verb="reply_draft.edited", target_id=str(draft.pk)).data["diff"]
+    diff = AuditEvent.objects.get(verb=verbs.REPLY_DRAFT_EDITED, target_id=str(draft.pk)).data[
+        "diff"
+    ]
     assert "+P.S. We added a note to your order." in diff
     assert draft.ticket.messages.filter(direction="out").get().body == edited.strip()
 

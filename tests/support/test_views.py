@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.support.models import Message, ReplyDraft, Ticket
@@ -602,7 +603,7 @@ def test_relinking_the_ticket_to_another_order(client, support_user):
     ticket = Ticket.objects.get(pk=draft.ticket_id)
     assert ticket.order == other
     assert ticket.linked_by == Ticket.LinkedBy.AGENT
-    event = AuditEvent.objects.get(verb="ticket.relinked", target_id=str(ticket.pk))
+    event = AuditEvent.objects.get(verb=verbs.TICKET_RELINKED, target_id=str(ticket.pk))
     assert event.data == {"from": draft.ticket.order.name, "to": "#5150"}
     page = client.get(reverse("support:ticket", args=[ticket.pk])).text
     assert 'data-testid="stale-order"' in page
@@ -639,7 +640,7 @@ def test_the_form_files_a_ticket_linked_to_the_named_order_and_asks_for_a_draft(
     assert ticket.messages.get().body == "Customer says the parcel never came."
     assert ticket.drafts.get().status == Status.DRAFTING
     assert len(callbacks) == 1
-    filed = AuditEvent.objects.get(verb="ticket.filed", target_id=str(ticket.pk))
+    filed = AuditEvent.objects.get(verb=verbs.TICKET_FILED, target_id=str(ticket.pk))
     assert filed.actor == support_user
 
 
@@ -679,8 +680,10 @@ def approved_with_edit_and_sent(client, user) -> ReplyDraft:
     ReplyDraft.objects.filter(pk=draft.pk).update(
         status=Status.SENT, sent_at=draft.approved_at, send_result="1 email(s) accepted"
     )
-    audit_record(actor=user, verb="reply_draft.sent", target=draft, data={"to": "ada@example.com"})
-    audit_record(actor=user, verb="ticket.relinked", target=draft.ticket, data={"to": "#1"})
+    audit_record(
+        actor=user, verb=verbs.REPLY_DRAFT_SENT, target=draft, data={"to": "ada@example.com"}
+    )
+    audit_record(actor=user, verb=verbs.TICKET_RELINKED, target=draft.ticket, data={"to": "#1"})
     draft.refresh_from_db()
     return draft
 
@@ -690,7 +693,7 @@ def test_the_audit_page_shows_the_whole_trail_of_each_draft(client, support_user
     earlier = ReplyDraftFactory(ticket=draft.ticket, status=Status.REJECTED, reject_reason="old")
     ReplyDraft.objects.filter(pk=earlier.pk).update(created_at=draft.created_at.replace(year=2025))
     unrelated = ticket_with_draft()
-    audit_record(actor=support_user, verb="reply_draft.rejected", target=unrelated)
+    audit_record(actor=support_user, verb=verbs.REPLY_DRAFT_REJECTED, target=unrelated)
 
     response = client.get(reverse("support:ticket-audit", args=[draft.ticket_id]))
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.sync.models import OutboxMessage, WebhookReceipt
 from apps.sync.outbox import outbox_action, outbox_enqueue
@@ -39,7 +40,7 @@ def test_dead_replay_done_is_audited(dead_message, ops_user, fake_peer):
     assert dead_message.attempts == 0
     assert dead_message.claimed_until is None
 
-    event = AuditEvent.objects.get(verb="outbox.replay")
+    event = AuditEvent.objects.get(verb=verbs.OUTBOX_REPLAYED)
     assert event.actor == ops_user
     assert (event.target_type, event.target_id) == ("sync.outboxmessage", str(dead_message.pk))
     assert "HTTP 400" in event.data["last_error"]
@@ -83,7 +84,7 @@ def test_replay_filters_and_only_touches_dead_messages(ops_user):
     assert sorted(m.idempotency_key for m in result.messages) == ["a", "d"]
     statuses = dict(OutboxMessage.objects.values_list("idempotency_key", "status"))
     assert statuses == {"a": "pending", "b": "done", "c": "dead", "d": "pending"}
-    assert AuditEvent.objects.filter(verb="outbox.replay").count() == 2
+    assert AuditEvent.objects.filter(verb=verbs.OUTBOX_REPLAYED).count() == 2
     with pytest.raises(ValueError, match="Say which"):
         outbox_replay(actor=ops_user)
 
@@ -112,7 +113,7 @@ def test_failed_receipt_replay_reapplies_the_same_bytes(sync_registry, ops_user)
 
     fixed["yet"] = True
     receipt_replay(actor=ops_user, ids=[receipt.pk])
-    event = AuditEvent.objects.get(verb="receipt.replay")
+    event = AuditEvent.objects.get(verb=verbs.RECEIPT_REPLAYED)
     assert event.data["error"] == "ValueError: SKU not mapped"
     pump_run("receipts", once=True)
     receipt.refresh_from_db()

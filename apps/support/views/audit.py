@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from apps.audit import verbs
 from apps.support.models import ReplyDraft, Ticket
 from apps.support.selectors import reply_send_messages, ticket_audit_events
 from apps.support.views.access import VIEW, VIEW_DRAFT
@@ -50,7 +51,7 @@ def _audit_context(ticket: Ticket) -> dict:
     sends = reply_send_messages([d.pk for d in drafts])
     edits: dict[str, list] = {}
     for event in events:
-        if event.verb == "reply_draft.edited":
+        if event.verb == verbs.REPLY_DRAFT_EDITED:
             edits.setdefault(event.target_id, []).append(
                 {"event": event, "lines": diff_lines(str(event.data.get("diff", "")))}
             )

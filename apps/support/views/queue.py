@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.support.forms import TicketForm
 from apps.support.intake import ticket_link, ticket_receive
@@ -122,7 +123,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 source="form",
             )
             audit_record(
-                actor=request.user, verb="ticket.filed", target=ticket, data={"source": "form"}
+                actor=request.user, verb=verbs.TICKET_FILED, target=ticket, data={"source": "form"}
             )
             if data["order"] is not None:
                 ticket_link(actor=request.user, ticket=ticket, order=data["order"])

@@ -2,7 +2,7 @@
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.sync.pumps import pump_names, pump_run
 
@@ -10,7 +10,7 @@ from apps.sync.pumps import pump_names, pump_run
 class Command(BaseCommand):
     help = "Run the sync pumps (receipts and one per peer): once, or for a number of seconds."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="Drain what is due now and exit.")
         parser.add_argument(
             "--pump",
@@ -23,7 +23,14 @@ class Command(BaseCommand):
             "--seconds", type=float, default=None, help="Keep each pump draining this long."
         )
 
-    def handle(self, *args, once: bool, pumps: list[str] | None, seconds: float | None, **options):
+    def handle(
+        self,
+        *args: object,
+        once: bool,
+        pumps: list[str] | None,
+        seconds: float | None,
+        **options: object,
+    ) -> None:
         known = pump_names()
         names = pumps or known
         unknown = [name for name in names if name not in known]
