@@ -100,9 +100,10 @@ def test_admin_role_can_open_the_mapping_pages(admin_client):
 def test_other_roles_cannot_edit_mappings(client, ops_user, finance_user):
     for user in (ops_user, finance_user):
         client.force_login(user)
-        response = client.get(ADD_URL)
-        assert response.status_code in (302, 403)
-        assert client.post(ADD_URL, new_mapping_data()).status_code in (302, 403)
+        login = f"{reverse('admin:login')}?next={ADD_URL}"
+        # Not staff: the admin sends them to its sign-in page, for a look as for a save.
+        assert client.get(ADD_URL).url == login
+        assert client.post(ADD_URL, new_mapping_data()).url == login
     assert not SkuMapping.objects.exists()
 
 
@@ -236,8 +237,8 @@ def errors_of(response) -> str:
 def test_a_sku_mapped_twice_is_refused_whatever_its_case(admin_client):
     SkuMappingFactory(shopify_sku="TEE-BLK-M")
     response = admin_client.post(ADD_URL, new_mapping_data(shopify_sku="tee-blk-m "))
-    assert "already mapped (as &#x27;TEE-BLK-M&#x27;)" in errors_of(response) or (
-        "already mapped (as 'TEE-BLK-M')" in errors_of(response)
+    assert "SKU &#x27;tee-blk-m&#x27; is already mapped (as &#x27;TEE-BLK-M&#x27;)" in errors_of(
+        response
     )
     assert SkuMapping.objects.count() == 1
     assert not MappingVersion.objects.exists()

@@ -1,6 +1,7 @@
 """ReplyDrafter's parsing and error mapping, with the openai client on an httpx2.MockTransport."""
 
 import json
+import time
 
 import httpx2
 import pytest
@@ -71,9 +72,15 @@ def ok(content, **kwargs) -> httpx2.Response:
 
 
 def test_a_conforming_answer_becomes_a_draft_result():
-    peer = Peer(ok(json.dumps(GOOD)))
+    def slow_peer(request: httpx2.Request) -> httpx2.Response:
+        time.sleep(0.12)  # the model's think time, which latency_ms must include
+        return Peer(ok(json.dumps(GOOD)))(request)
 
-    result = drafter_on(peer).draft(system="instructions", user="<order_facts>{}</order_facts>")
+    result = drafter_on(slow_peer).draft(
+        system="instructions", user="<order_facts>{}</order_facts>"
+    )
+
+    assert 120 <= result.latency_ms < 5_000
 
     assert result == DraftResult(
         reply=GOOD["reply"],
@@ -86,11 +93,10 @@ def test_a_conforming_answer_becomes_a_draft_result():
         model="gpt-4o-mini-2024-07-18",
         prompt_tokens=321,
         completion_tokens=45,
-        latency_ms=result.latency_ms,
+        latency_ms=result.latency_ms,  # measured, asserted above
         raw_output=json.dumps(GOOD),
         finish_reason="stop",
     )
-    assert result.latency_ms >= 0
 
 
 def test_the_request_is_a_v1_chat_completion_with_the_strict_schema():
