@@ -9,8 +9,8 @@ from apps.accounts.services import (
     user_roles_changed,
 )
 
-ROLE_FIELDS = ("groups", "is_staff", "is_superuser")
-NO_ROLES = {"groups": [], "is_staff": False, "is_superuser": False}
+ROLE_FIELDS = ("groups", "user_permissions", "is_staff", "is_superuser")
+NO_ROLES = {"groups": [], "permissions": [], "is_staff": False, "is_superuser": False}
 
 
 @admin.register(User)
@@ -22,13 +22,16 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("first_name", "last_name")}),
-        ("Roles", {"fields": ("is_active", "groups", "is_staff", "is_superuser")}),
+        (
+            "Roles",
+            {"fields": ("is_active", "groups", "is_staff", "is_superuser", "user_permissions")},
+        ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2", "groups")}),
     )
-    filter_horizontal = ("groups",)
+    filter_horizontal = ("groups", "user_permissions")
 
     @admin.display(description="Roles")
     def role_list(self, obj: User) -> str:

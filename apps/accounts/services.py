@@ -23,9 +23,11 @@ def user_email_verify(*, user) -> EmailAddress:
 
 
 def user_roles(user) -> dict:
-    """What a role change is about: groups, staff and superuser status."""
+    """What a role change is about: groups, permissions held directly, staff and superuser status."""
+    permissions = user.user_permissions.values_list("content_type__app_label", "codename")
     return {
         "groups": sorted(user.groups.values_list("name", flat=True)),
+        "permissions": sorted(f"{app_label}.{codename}" for app_label, codename in permissions),
         "is_staff": user.is_staff,
         "is_superuser": user.is_superuser,
     }

@@ -22,8 +22,11 @@ def role_assigner(db):
     return user
 
 
-def change_form(user, *, groups: list[str], is_staff: bool, is_superuser: bool) -> dict:
+def change_form(
+    user, *, groups: list[str], is_staff: bool, is_superuser: bool, permissions=()
+) -> dict:
     data = {
+        "user_permissions": [p.pk for p in permissions],
         "email": user.email,
         "first_name": user.first_name,
         "last_name": user.last_name,
@@ -61,7 +64,12 @@ def test_an_admin_cannot_grant_itself_superuser_finance_and_support(client, admi
 
     assert response.status_code == 302  # the rest of the form saves; the roles are read-only
     admin_user.refresh_from_db()
-    assert user_roles(admin_user) == {"groups": [ADMIN], "is_staff": True, "is_superuser": False}
+    assert user_roles(admin_user) == {
+        "groups": [ADMIN],
+        "permissions": [],
+        "is_staff": True,
+        "is_superuser": False,
+    }
     assert not admin_user.has_perm("invoicing.approve_invoicedraft")
     assert not AuditEvent.objects.filter(verb=ROLES_CHANGED).exists()
 
@@ -70,7 +78,12 @@ def test_an_admin_without_the_permission_cannot_change_anyones_roles(client, adm
     post_change(client, admin_user, ops_user, groups=[FINANCE], is_staff=True, is_superuser=True)
 
     ops_user.refresh_from_db()
-    assert user_roles(ops_user) == {"groups": [OPS], "is_staff": False, "is_superuser": False}
+    assert user_roles(ops_user) == {
+        "groups": [OPS],
+        "permissions": [],
+        "is_staff": False,
+        "is_superuser": False,
+    }
 
 
 def test_the_role_assigner_changes_another_users_roles_and_it_is_audited(
@@ -84,6 +97,7 @@ def test_the_role_assigner_changes_another_users_roles_and_it_is_audited(
     ops_user.refresh_from_db()
     assert user_roles(ops_user) == {
         "groups": [FINANCE, OPS],
+        "permissions": [],
         "is_staff": True,
         "is_superuser": False,
     }
@@ -109,7 +123,12 @@ def test_the_role_assigner_cannot_change_its_own_roles(client, role_assigner):
     )
 
     role_assigner.refresh_from_db()
-    assert user_roles(role_assigner) == {"groups": [ADMIN], "is_staff": True, "is_superuser": False}
+    assert user_roles(role_assigner) == {
+        "groups": [ADMIN],
+        "permissions": ["accounts.assign_roles"],
+        "is_staff": True,
+        "is_superuser": False,
+    }
 
 
 def test_a_change_on_ones_own_account_is_refused_by_the_service_too(role_assigner):
@@ -118,6 +137,23 @@ def test_a_change_on_ones_own_account_is_refused_by_the_service_too(role_assigne
 
     with pytest.raises(PermissionDenied):
         user_roles_changed(actor=role_assigner, user=role_assigner, before=before)
+
+
+def test_the_role_assigner_cannot_grant_itself_a_right_directly(client, role_assigner):
+    approve = Permission.objects.get(codename="approve_invoicedraft")
+
+    post_change(
+        client,
+        role_assigner,
+        role_assigner,
+        groups=[ADMIN],
+        is_staff=True,
+        is_superuser=False,
+        permissions=[approve],
+    )
+
+    role_assigner.refresh_from_db()
+    assert not role_assigner.user_permissions.filter(pk=approve.pk).exists()
 
 
 def test_a_superuser_cannot_change_its_own_roles_either(client, superuser):
