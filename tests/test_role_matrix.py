@@ -301,8 +301,9 @@ def test_django_admin_is_for_staff_only(client, personas):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_admin_login_hands_everyone_to_allauths_sign_in(client, personas, persona):
-    """/admin/login/ is no sign-in form of its own (no TOTP, no rate limit): it sends everyone to
-    allauth's, which brings them back to the admin page they asked for."""
+    """/admin/login/ is no sign-in form of its own (no TOTP, no rate limit): it sends visitors to
+    allauth's, which brings them back; signed-in staff go straight on, others are refused (no
+    bouncing between the admin and the sign-in page)."""
     user = personas.get(persona)
     if user is not None:
         client.force_login(user)
@@ -312,6 +313,12 @@ def test_admin_login_hands_everyone_to_allauths_sign_in(client, personas, person
         reverse("admin:login"), {"username": getattr(user, "email", ""), "password": PASSWORD}
     )
 
-    assert page.status_code == 302
-    assert page["Location"] == reverse("account_login") + "?next=%2Fadmin%2Faccounts%2Fuser%2F"
+    if persona == "anonymous":
+        assert page.status_code == 302
+        assert page["Location"] == reverse("account_login") + "?next=%2Fadmin%2Faccounts%2Fuser%2F"
+    elif persona in {"admin", "superuser"}:
+        assert page.status_code == 302
+        assert page["Location"] == "/admin/accounts/user/"
+    else:
+        assert page.status_code == 403
     assert post.status_code == 405

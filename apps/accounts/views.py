@@ -1,6 +1,7 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,5 +17,10 @@ def admin_login(request: HttpRequest) -> HttpResponseRedirect:
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = reverse("admin:index")
+    if request.user.is_authenticated:
+        # Signed in already: staff go on; anyone else would bounce between the two pages.
+        if request.user.is_staff:
+            return HttpResponseRedirect(next_url)
+        raise PermissionDenied("The admin pages are for staff.")
     query = urlencode({REDIRECT_FIELD_NAME: next_url})
     return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
