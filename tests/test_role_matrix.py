@@ -321,4 +321,5 @@ def test_admin_login_hands_everyone_to_allauths_sign_in(client, personas, person
         assert page["Location"] == "/admin/accounts/user/"
     else:
         assert page.status_code == 403
+        assert b"admin-refused" in page.content
     assert post.status_code == 405

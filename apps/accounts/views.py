@@ -1,15 +1,15 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_safe
 
 
 @require_safe
-def admin_login(request: HttpRequest) -> HttpResponseRedirect:
+def admin_login(request: HttpRequest) -> HttpResponse:
     """Django admin's own sign-in form is closed: it knows neither TOTP nor allauth's rate limits.
     Staff sign in through allauth and come back to the admin page they asked for."""
     next_url = request.GET.get(REDIRECT_FIELD_NAME, "")
@@ -21,6 +21,6 @@ def admin_login(request: HttpRequest) -> HttpResponseRedirect:
         # Signed in already: staff go on; anyone else would bounce between the two pages.
         if request.user.is_staff:
             return HttpResponseRedirect(next_url)
-        raise PermissionDenied("The admin pages are for staff.")
+        return render(request, "accounts/admin_refused.html", status=403)
     query = urlencode({REDIRECT_FIELD_NAME: next_url})
     return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
