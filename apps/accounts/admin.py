@@ -6,7 +6,7 @@ from apps.accounts.services import (
     user_can_assign_roles,
     user_email_verify,
     user_roles,
-    user_roles_changed,
+    user_roles_record,
 )
 
 ROLE_FIELDS = ("groups", "user_permissions", "is_staff", "is_superuser")
@@ -63,4 +63,4 @@ class UserAdmin(BaseUserAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # The admin's change view is atomic: a refused change is rolled back with the rest.
-        user_roles_changed(actor=request.user, user=form.instance, before=request._roles_before)
+        user_roles_record(actor=request.user, user=form.instance, before=request._roles_before)

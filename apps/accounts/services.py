@@ -40,7 +40,7 @@ def user_can_assign_roles(*, actor, user) -> bool:
 
 
 @transaction.atomic
-def user_roles_changed(*, actor, user, before: dict) -> dict | None:
+def user_roles_record(*, actor, user, before: dict) -> dict | None:
     """Check and audit a change of `user`'s roles from `before` to what is stored now.
 
     Raises PermissionDenied (rolling the change back) when `actor` may not make it; returns the

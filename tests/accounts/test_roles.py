@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from apps.accounts.roles import ADMIN, FINANCE, OPS, SUPPORT
-from apps.accounts.services import ROLES_CHANGED, user_roles, user_roles_changed
+from apps.accounts.services import ROLES_CHANGED, user_roles, user_roles_record
 from apps.audit.models import AuditEvent
 from tests.conftest import make_persona
 
@@ -136,7 +136,7 @@ def test_a_change_on_ones_own_account_is_refused_by_the_service_too(role_assigne
     role_assigner.groups.add(Group.objects.get(name=FINANCE))
 
     with pytest.raises(PermissionDenied):
-        user_roles_changed(actor=role_assigner, user=role_assigner, before=before)
+        user_roles_record(actor=role_assigner, user=role_assigner, before=before)
 
 
 def test_the_role_assigner_cannot_grant_itself_a_right_directly(client, role_assigner):
