@@ -7,7 +7,7 @@ from django.db import connection
 from django.http import HttpRequest
 from django.test import Client
 
-from apps.accounts.mfa import user_requires_mfa
+from apps.accounts.mfa import user_has_totp, user_requires_mfa
 from apps.accounts.roles import ADMIN, FINANCE, OPS, SUPPORT
 from tests.factories import PASSWORD, UserFactory
 from tests.peers import peers  # noqa: F401 (the fixture, for every test module)
@@ -58,10 +58,13 @@ def serialize_transactional_tests(items) -> None:
 
 class SignedInClient(Client):
     """`force_login` stands for a complete sign-in: the password and, as allauth records it in
-    the session, the TOTP code. `force_login(user, mfa=False)` is a session that never answered
-    the second factor (what the MFA middleware must refuse)."""
+    the session, the TOTP code (a user who must use TOTP and has none is enrolled first).
+    `force_login(user, mfa=False)` is a password-only session of a user left as they are: what
+    the MFA middleware must refuse or send to enrol."""
 
     def force_login(self, user, backend=None, *, mfa: bool = True):
+        if mfa and user_requires_mfa(user) and not user_has_totp(user):
+            TOTP.activate(user, generate_totp_secret())
         super().force_login(user, backend)
         request = HttpRequest()
         request.session = self.session

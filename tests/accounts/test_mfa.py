@@ -72,7 +72,7 @@ def test_wrong_passwords_are_rate_limited_before_the_right_one(client, admin_use
 
 def test_a_superuser_outside_every_group_must_enrol(client):
     root = UserFactory(email="root@example.com", is_superuser=True, is_staff=True)
-    client.force_login(root)
+    client.force_login(root, mfa=False)
 
     for url in (reverse("home"), reverse("admin:index"), reverse("invoicing:list")):
         response = client.get(url)
@@ -102,7 +102,7 @@ def test_a_right_held_directly_without_a_role_requires_mfa(client, permission):
     user.user_permissions.add(
         Permission.objects.get(content_type__app_label=app_label, codename=codename)
     )
-    client.force_login(user)
+    client.force_login(user, mfa=False)
 
     response = client.get(reverse("home"))
 

@@ -75,7 +75,7 @@ def test_a_wrong_totp_code_keeps_the_user_out(client, admin_user, totp_code):
 def test_every_role_without_totp_is_sent_to_enrol(client, settings, role):
     settings.O2C_REQUIRE_MFA = True
     user = UserFactory(roles=[role])
-    client.force_login(user)
+    client.force_login(user, mfa=False)
 
     for url in (reverse("home"), reverse("ops:audit-list")):
         response = client.get(url)
@@ -87,7 +87,7 @@ def test_every_role_without_totp_is_sent_to_enrol(client, settings, role):
 def test_with_the_setting_off_they_are_not(client, settings, role):
     settings.O2C_REQUIRE_MFA = False
     user = UserFactory(roles=[role])
-    client.force_login(user)
+    client.force_login(user, mfa=False)
 
     assert client.get(reverse("home")).status_code == 200
 
