@@ -86,7 +86,8 @@ O2C_SANDBOX = env_bool("O2C_SANDBOX", DEBUG)
 SANDBOX_API_TOKEN = os.environ.get(
     "O2C_SANDBOX_TOKEN", "sandbox-faults-token" if O2C_SANDBOX else ""
 )
-# TOTP is required for the Finance and Admin groups; the demo turns it off so seeded users sign in at once.
+# TOTP for everyone who can approve, post, send or administer (apps/accounts/mfa.py); the demo
+# turns it off so seeded users sign in at once.
 O2C_REQUIRE_MFA = env_bool("O2C_REQUIRE_MFA", True)
 
 INSTALLED_APPS = [
@@ -206,6 +207,24 @@ MFA_TOTP_ISSUER = "O2C Portal"
 # end of its step would otherwise fail (used codes are still refused a second time).
 MFA_TOTP_TOLERANCE = 1
 
+# One cache for every process (web workers, task cluster): allauth's sign-in rate limits count
+# there, and a per-process cache would let each worker allow its own 5 guesses. The database
+# cache needs `manage.py createcachetable` wherever `migrate` runs; REDIS_URL switches to Redis
+# (install the `redis` package on that host).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "o2c_cache"}
+}
+
+# Behind a TLS proxy: redirect plain HTTP and send HSTS (docs/deploy.md). /healthz stays plain
+# for load balancers that probe over HTTP.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

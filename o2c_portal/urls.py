@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.accounts.views import admin_login
 from apps.orders.webhooks import shipbob_webhook, shopify_webhook
 from apps.support.intake import helpdesk_webhook
 from o2c_portal import views
@@ -10,6 +11,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    # Before admin.site.urls: it replaces the admin's own password-only sign-in form.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("ops/", include("apps.ops.urls")),
     path("orders/", include("apps.orders.urls")),

@@ -1,10 +1,14 @@
 """Personas and database helpers for the whole suite."""
 
 import pytest
+from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.db import connection
+from django.http import HttpRequest
+from django.test import Client
 
-from apps.accounts.roles import ADMIN, FINANCE, MFA_ROLES, OPS, SUPPORT
+from apps.accounts.mfa import user_has_totp, user_requires_mfa
+from apps.accounts.roles import ADMIN, FINANCE, OPS, SUPPORT
 from tests.factories import PASSWORD, UserFactory
 from tests.peers import peers  # noqa: F401 (the fixture, for every test module)
 
@@ -52,10 +56,33 @@ def serialize_transactional_tests(items) -> None:
             )
 
 
-def make_persona(role: str | None, email: str):
-    user = UserFactory(email=email, roles=[role] if role else [])
-    if role in MFA_ROLES:
-        # Finance and Admin must have TOTP; the personas arrive already enrolled.
+class SignedInClient(Client):
+    """`force_login` stands for a complete sign-in: the password and, as allauth records it in
+    the session, the TOTP code (a user who must use TOTP and has none is enrolled first).
+    `force_login(user, mfa=False)` is a password-only session of a user left as they are: what
+    the MFA middleware must refuse or send to enrol."""
+
+    def force_login(self, user, backend=None, *, mfa: bool = True):
+        if mfa and user_requires_mfa(user) and not user_has_totp(user):
+            TOTP.activate(user, generate_totp_secret())
+        super().force_login(user, backend)
+        request = HttpRequest()
+        request.session = self.session
+        record_authentication(request, user, "password")
+        if mfa:
+            record_authentication(request, user, "mfa", type="totp")
+        request.session.save()
+
+
+@pytest.fixture
+def client():
+    return SignedInClient()
+
+
+def make_persona(role: str | None, email: str, **flags):
+    user = UserFactory(email=email, roles=[role] if role else [], **flags)
+    if user_requires_mfa(user):
+        # Whoever can approve, post, send or administer must have TOTP; the personas arrive enrolled.
         TOTP.activate(user, generate_totp_secret())
     return user
 
@@ -91,13 +118,20 @@ def outsider(db):
 
 
 @pytest.fixture
-def personas(ops_user, support_user, finance_user, admin_user, outsider):
+def superuser(db):
+    """A superuser in no group (holds every permission without any role)."""
+    return make_persona(None, "root@example.com", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def personas(ops_user, support_user, finance_user, admin_user, outsider, superuser):
     return {
         "ops": ops_user,
         "support": support_user,
         "finance": finance_user,
         "admin": admin_user,
         "outsider": outsider,
+        "superuser": superuser,
     }
 
 

@@ -4,8 +4,11 @@ Every URL pattern in the project (walked from the resolver) must have a row here
 200, who gets 403, and that anonymous visitors are sent to sign in. A page added without a row, or
 without the permission check its row claims, fails this suite.
 
-Not walked here: allauth's /accounts/ (tests/accounts), /admin/ (tested below: staff only),
-/static/, /sandbox/ (the stand-in peers, demo and tests only), /webhooks/ (signed, not signed-in)
+The superuser persona is in no group: it holds every permission, so it gets 200 on every row
+unless the row says otherwise, and it must pass MFA like everyone who can approve or administer.
+
+Not walked here: allauth's /accounts/ (tests/accounts), /admin/ (tested below: staff only, and
+its sign-in form closed in favour of allauth's), /static/, /sandbox/ (the stand-in peers, demo and tests only), /webhooks/ (signed, not signed-in)
 and /healthz (for load balancers).
 """
 
@@ -16,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.factories import PASSWORD
 from tests.invoicing.factories import invoice_draft
 from tests.ops.factories import AlertFactory, OutboxMessageFactory, WebhookReceiptFactory
 from tests.orders.factories import OrderFactory, order_with_line
@@ -23,13 +27,23 @@ from tests.support.factories import ticket_with_draft
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ("ops", "support", "finance", "admin", "outsider", "anonymous")
+PERSONAS = ("ops", "support", "finance", "admin", "outsider", "anonymous", "superuser")
 EXCLUDED_PREFIXES = ("accounts/", "admin/", "static/", "sandbox/", "webhooks/", "healthz")
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
-def expect(ops: int, support: int, finance: int, admin: int, outsider: int, anonymous: int):
-    return dict(zip(PERSONAS, (ops, support, finance, admin, outsider, anonymous), strict=True))
+def expect(
+    ops: int,
+    support: int,
+    finance: int,
+    admin: int,
+    outsider: int,
+    anonymous: int,
+    *,
+    superuser: int = 200,
+):
+    statuses = (ops, support, finance, admin, outsider, anonymous, superuser)
+    return dict(zip(PERSONAS, statuses, strict=True))
 
 
 @dataclass(frozen=True)
@@ -270,7 +284,7 @@ def test_the_matrix_agrees_with_the_permissions_the_roles_hold(personas):
         assert row.expected["anonymous"] == 302, f"{name}: anonymous visitors go to sign in"
 
 
-def test_django_admin_is_for_the_admin_role_only(client, personas):
+def test_django_admin_is_for_staff_only(client, personas):
     for persona in PERSONAS:
         client.logout()
         if persona != "anonymous":
@@ -278,8 +292,34 @@ def test_django_admin_is_for_the_admin_role_only(client, personas):
 
         response = client.get(reverse("admin:index"))
 
-        if persona == "admin":
+        if persona in {"admin", "superuser"}:
             assert response.status_code == 200, persona
         else:
             assert response.status_code == 302, persona
             assert response["Location"].startswith(reverse("admin:login")), persona
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_admin_login_hands_everyone_to_allauths_sign_in(client, personas, persona):
+    """/admin/login/ is no sign-in form of its own (no TOTP, no rate limit): it sends visitors to
+    allauth's, which brings them back; signed-in staff go straight on, others are refused (no
+    bouncing between the admin and the sign-in page)."""
+    user = personas.get(persona)
+    if user is not None:
+        client.force_login(user)
+
+    page = client.get(reverse("admin:login"), {"next": "/admin/accounts/user/"})
+    post = client.post(
+        reverse("admin:login"), {"username": getattr(user, "email", ""), "password": PASSWORD}
+    )
+
+    if persona == "anonymous":
+        assert page.status_code == 302
+        assert page["Location"] == reverse("account_login") + "?next=%2Fadmin%2Faccounts%2Fuser%2F"
+    elif persona in {"admin", "superuser"}:
+        assert page.status_code == 302
+        assert page["Location"] == "/admin/accounts/user/"
+    else:
+        assert page.status_code == 403
+        assert b"admin-refused" in page.content
+    assert post.status_code == 405

@@ -1,33 +1,43 @@
-from allauth.mfa.models import Authenticator
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from apps.accounts.roles import MFA_ROLES
+from apps.accounts.mfa import session_passed_mfa, user_has_totp, user_requires_mfa
 
 
 class RequireMFAMiddleware:
-    """Members of the Finance and Admin groups must enrol TOTP before they use any page.
+    """Everyone who can approve, post, send or administer uses TOTP in this very session.
 
-    Once enrolled, allauth asks for the code at every sign-in.
+    Not enrolled yet: every page but allauth's own sends them to enrol. Enrolled, but this session
+    never answered a code (it signed in some other way): it is signed out, on every page.
     """
 
-    exempt_prefixes = ("/accounts/", "/static/", "/webhooks/", "/sandbox/", "/healthz")
+    # Pages that never carry a person's session.
+    sessionless_prefixes = ("/static/", "/webhooks/", "/sandbox/", "/healthz")
+    # allauth's pages: enrolment itself, re-authentication, recovery codes, sign out.
+    enrol_prefixes = ("/accounts/",)
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if self._must_enrol(request):
-            return redirect(reverse("mfa_activate_totp"))
-        return self.get_response(request)
+        return self._gate(request) or self.get_response(request)
 
-    def _must_enrol(self, request) -> bool:
-        if not settings.O2C_REQUIRE_MFA or request.path.startswith(self.exempt_prefixes):
-            return False
+    def _gate(self, request):
+        if not settings.O2C_REQUIRE_MFA or request.path.startswith(self.sessionless_prefixes):
+            return None
         user = request.user
-        if not user.is_authenticated:
-            return False
-        if not user.groups.filter(name__in=MFA_ROLES).exists():
-            return False
-        return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        if not user.is_authenticated or not user_requires_mfa(user):
+            return None
+        if not user_has_totp(user):
+            if request.path.startswith(self.enrol_prefixes):
+                return None
+            return redirect(reverse("mfa_activate_totp"))
+        if session_passed_mfa(request):
+            return None
+        logout(request)
+        query = urlencode({"next": request.get_full_path()})
+        return redirect(f"{reverse('account_login')}?{query}")

@@ -10,9 +10,13 @@ class EmailUserManager(UserManager):
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
+        from apps.accounts.services import user_email_verify
+
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
+        # Made by an administrator (createsuperuser, the admin): the address is the one they vouch for.
+        user_email_verify(user=user)
         return user
 
     def create_user(self, email, password=None, **extra_fields):
@@ -37,6 +41,7 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["email"]
+        permissions = [("assign_roles", "Can change roles (groups, staff and superuser status)")]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email

@@ -2,6 +2,9 @@
 
 A data migration applies this table (`roles_apply`); a later issue that adds pages adds its
 permissions here and a migration that calls `roles_apply` again.
+
+`accounts.assign_roles` (who may change groups, staff and superuser status) is in no role on
+purpose: superusers hold it, and a superuser grants it to a named person or two (docs/deploy.md).
 """
 
 from django.contrib.auth.management import create_permissions
@@ -11,8 +14,6 @@ SUPPORT = "Support"
 FINANCE = "Finance"
 ADMIN = "Admin"
 ROLES = (OPS, SUPPORT, FINANCE, ADMIN)
-# Roles whose members must enrol a TOTP authenticator before they can use the portal.
-MFA_ROLES = frozenset({FINANCE, ADMIN})
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     OPS: [
