@@ -237,6 +237,19 @@ def redact_url(url: httpx.URL | str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def web_url(value: str) -> str:
+    """`value` when it is an absolute http(s) URL with a host, else "": a link a peer hands us
+    (`javascript:`, `data:`, a bare path) is never stored, rendered as a link or passed on."""
+    text = (value or "").strip()
+    if any(ord(char) < 0x21 for char in text):  # control characters and spaces hide schemes
+        return ""
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return ""
+    return text if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
+
+
 def _has_request(response: httpx.Response) -> bool:
     try:
         response.request  # noqa: B018 - raises RuntimeError when the response was built by hand

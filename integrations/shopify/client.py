@@ -28,6 +28,7 @@ from integrations.http import (
     default_rate_info,
     raise_for_status,
     send,
+    web_url,
 )
 
 PEER = "shopify"
@@ -713,7 +714,7 @@ class ShopifyClient(PeerClient):
             for key, value in (
                 ("company", tracking.company),
                 ("number", tracking.number),
-                ("url", tracking.url),
+                ("url", web_url(tracking.url)),
             )
             if value
         }
