@@ -212,6 +212,7 @@ class Hold(models.Model):
         UNKNOWN_SKU = "unknown_sku", "SKU not mapped"
         AMBIGUOUS_SKU = "ambiguous_sku", "SKU mapped twice"
         NO_SHIPPING_ADDRESS = "no_shipping_address", "No shipping address"
+        NO_QUANTITY = "no_quantity", "Every line has quantity 0"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
     line = models.ForeignKey(
