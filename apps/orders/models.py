@@ -255,10 +255,17 @@ class OrderEvent(models.Model):
 
 
 class PollWatermark(models.Model):
-    """How far a reconciliation poll has read a peer (e.g. Shopify orders by updated_at)."""
+    """How far a reconciliation poll has read a peer (e.g. Shopify orders by updated_at).
+
+    A pass may span several runs: `cursor` is the next page of the pass that began at
+    `pass_started_at` reading from `pass_since`, and `value` moves page by page.
+    """
 
     name = models.CharField(max_length=64, unique=True)
     value = models.DateTimeField()
+    cursor = models.TextField(blank=True)
+    pass_since = models.DateTimeField(null=True, blank=True)
+    pass_started_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -78,7 +78,7 @@ def order_upsert(*, data: OrderData, via: str, receipt_id: int | None = None) ->
             except IntegrityError:
                 # Another worker created it first; take its row lock and carry on as an update.
                 order = Order.objects.select_for_update().get(shopify_id=data.shopify_id)
-        if not created and _rank(data, data.updated_at) <= _rank(order, order.shopify_updated_at):
+        if not created and data.rank <= order_state_rank(order):
             order_event(
                 order=order,
                 kind="shopify.stale",
@@ -108,12 +108,13 @@ def order_upsert(*, data: OrderData, via: str, receipt_id: int | None = None) ->
     return UpsertOutcome(order=order, applied=True, created=created)
 
 
-def _rank(state: OrderData | Order, updated_at) -> tuple:
+def order_state_rank(order: Order) -> tuple:
+    """Our copy's place in `state_rank`'s order (compare with `OrderData.rank`)."""
     return state_rank(
-        updated_at=updated_at,
-        cancelled_at=state.cancelled_at,
-        financial_status=state.financial_status,
-        fulfillment_status=state.fulfillment_status,
+        updated_at=order.shopify_updated_at,
+        cancelled_at=order.cancelled_at,
+        financial_status=order.financial_status,
+        fulfillment_status=order.fulfillment_status,
     )
 
 

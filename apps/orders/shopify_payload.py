@@ -101,6 +101,15 @@ class OrderData:
     shipping_lines: tuple[ShippingLineData, ...]
     refunds: tuple[RefundData, ...] = field(default=())
 
+    @property
+    def rank(self) -> tuple:
+        return state_rank(
+            updated_at=self.updated_at,
+            cancelled_at=self.cancelled_at,
+            financial_status=self.financial_status,
+            fulfillment_status=self.fulfillment_status,
+        )
+
 
 # Shopify's financial and fulfillment statuses in the order an order moves through them.
 FINANCIAL_PROGRESS = {
