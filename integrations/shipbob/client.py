@@ -40,6 +40,7 @@ from integrations.http import (
     request_classified,
     response_json,
     response_text,
+    text_clean,
     web_url,
 )
 
@@ -147,7 +148,7 @@ def _int(value: Any, what: str) -> int:
 
 
 def _str(value: Any) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else text_clean(str(value))
 
 
 def shipped_products_from_payload(products: Any) -> tuple[ShippedProduct, ...]:

@@ -28,6 +28,7 @@ from integrations.http import (
     default_rate_info,
     raise_for_status,
     send,
+    text_clean,
     web_url,
 )
 
@@ -541,7 +542,7 @@ class ShopifyClient(PeerClient):
             response = self._post(query, variables, self.access_token(fresh=True))
         raise_for_status(PEER, response, rate_info=shopify_rate_info)
         try:
-            body = response.json()
+            body = text_clean(response.json())
         except ValueError:
             raise PeerError(
                 PEER, "answer is not JSON", retryable=True, status_code=response.status_code
