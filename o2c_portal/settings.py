@@ -265,6 +265,10 @@ Q_CLUSTER = {
     "label": "Tasks",
 }
 
+# The SKU mapping CSV is exported to be edited in a spreadsheet: a cell starting with "=" (a formula
+# a spreadsheet would run) is written without it.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 # --- The sync plumbing (apps/sync) ---------------------------------------------------------------
 SYNC = {
     # Raw bodies above this size are refused with 413 before anything is stored.

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from integrations.http import web_url
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -306,6 +308,11 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"shipment {self.shipbob_shipment_id} of {self.order}"
+
+    @property
+    def tracking_link(self) -> str:
+        """The tracking URL if it may be a link (http or https), else ""."""
+        return web_url(self.tracking_url)
 
 
 class ShipmentLine(models.Model):

@@ -154,3 +154,32 @@ def test_a_voided_parcel_whose_fulfillment_had_not_gone_out_is_not_fulfilled(pee
     assert shipment.fulfillment_status == Shipment.FulfillmentStatus.NOT_NEEDED
     assert not StoreFulfillment.objects.exists()
     assert "it was not fulfilled in Shopify" in Alert.objects.get(kind="shipment.voided").message
+
+
+def test_a_javascript_tracking_url_from_the_warehouse_is_not_stored_or_sent_to_shopify(peers):
+    (order,) = place_orders(1)
+    drain("shipbob")
+    order.refresh_from_db()
+    parcel = _parcel(
+        order,
+        status="Completed",
+        actual_fulfillment_date="2026-12-01T10:00:00Z",
+        tracking={
+            "carrier": "UPS",
+            "tracking_number": "1Z999AA10123456784",
+            "tracking_url": "javascript:alert(document.cookie)",
+        },
+    )
+    shipment_record(
+        reference_id=str(order.shopify_id),
+        shipbob_order_id=order.warehouse_order_id,
+        shipment=shipment_from_payload(parcel),
+        topic="order.shipped",
+    )
+    drain("shopify")
+    shipment = order.shipments.get()
+    assert shipment.tracking_url == ""
+    assert shipment.fulfillment_status == Shipment.FulfillmentStatus.DONE
+    fulfillment = StoreFulfillment.objects.get()
+    assert fulfillment.tracking_number == "1Z999AA10123456784"
+    assert fulfillment.tracking_url == ""
