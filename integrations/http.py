@@ -244,6 +244,35 @@ def redact_url(url: httpx.URL | str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+# NUL and lone surrogates: valid in JSON strings, refused by PostgreSQL text and jsonb (and UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_clean(value: Any) -> Any:
+    """`value` (parsed JSON) with every unstorable character in its strings, keys included,
+    replaced by U+FFFD: visible to a person, and never silently matching something else."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {text_clean(key): text_clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [text_clean(item) for item in value]
+    return value
+
+
+def web_url(value: str) -> str:
+    """`value` when it is an absolute http(s) URL with a host, else "": a link a peer hands us
+    (`javascript:`, `data:`, a bare path) is never stored, rendered as a link or passed on."""
+    text = (value or "").strip()
+    if any(ord(char) < 0x21 for char in text):  # control characters and spaces hide schemes
+        return ""
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return ""
+    return text if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
+
+
 def _has_request(response: httpx.Response) -> bool:
     try:
         response.request  # noqa: B018 - raises RuntimeError when the response was built by hand

@@ -318,6 +318,10 @@ Q_CLUSTER = {
     "label": "Tasks",
 }
 
+# The SKU mapping CSV is exported to be edited in a spreadsheet: a cell starting with "=" (a formula
+# a spreadsheet would run) is written without it.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 # --- The sync plumbing (apps/sync) ---------------------------------------------------------------
 SYNC = {
     # Raw bodies above this size are refused with 413 before anything is stored.
@@ -326,6 +330,16 @@ SYNC = {
     "MAX_ATTEMPTS": env_int("SYNC_MAX_ATTEMPTS", 8),
     "BACKOFF_BASE_SECONDS": env_float("SYNC_BACKOFF_BASE_SECONDS", 2.0),
     "BACKOFF_MAX_SECONDS": env_float("SYNC_BACKOFF_MAX_SECONDS", 3600.0),
+    # Per-peer overrides of the three above (plus BACKOFF_MIN_FRACTION, the jitter's floor). Xero
+    # posts can wait: a 10-minute Xero outage uses at most 6 of their 12 attempts (30 s, 60 s, …
+    # with the delay never under half its step), so they are nowhere near `dead` when it ends.
+    "PEER_RETRY": {
+        "xero": {
+            "MAX_ATTEMPTS": env_int("SYNC_XERO_MAX_ATTEMPTS", 12),
+            "BACKOFF_BASE_SECONDS": env_float("SYNC_XERO_BACKOFF_BASE_SECONDS", 30.0),
+            "BACKOFF_MIN_FRACTION": 0.5,
+        },
+    },
     # A pump holds its peer's lease this long; a worker that dies frees the peer when it expires.
     "LEASE_SECONDS": env_int("SYNC_LEASE_SECONDS", 120),
     # A message claimed but not settled within this time is claimed again (same idempotency key).
@@ -383,6 +397,7 @@ SANDBOX_SHIPBOB = {
     "DELIVER_AFTER_SECONDS": env_float("SANDBOX_SHIPBOB_DELIVER_AFTER_SECONDS", 120.0),
     "PARTIAL_RATE": env_float("SANDBOX_SHIPBOB_PARTIAL_RATE", 0.15),
     "EXCEPTION_RATE": env_float("SANDBOX_SHIPBOB_EXCEPTION_RATE", 0.03),
+    "CANCEL_RATE": env_float("SANDBOX_SHIPBOB_CANCEL_RATE", 0.01),
     "DUPLICATE_RATE": env_float("SANDBOX_SHIPBOB_DUPLICATE_RATE", 0.1),
     "DROP_RATE": env_float("SANDBOX_SHIPBOB_DROP_RATE", 0.05),
 }

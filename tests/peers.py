@@ -55,9 +55,17 @@ def drain(*pumps: str) -> None:
 
 
 def ship_now(*, seed: int, **rates) -> dict:
-    """The warehouse stand-in ships every submitted order now: whole, no duplicate, drop or exception
-    events unless a rate says otherwise (partial_rate, duplicate_rate, drop_rate, exception_rate)."""
+    """The warehouse stand-in ships every submitted order now: whole, no duplicate, drop, exception
+    or cancelled events unless a rate says otherwise (partial_rate, duplicate_rate, drop_rate,
+    exception_rate, cancel_rate)."""
     from apps.sandbox.shipbob.simulator import shipping_tick
 
-    options = {"partial_rate": 0, "duplicate_rate": 0, "drop_rate": 0, "exception_rate": 0, **rates}
+    options = {
+        "partial_rate": 0,
+        "duplicate_rate": 0,
+        "drop_rate": 0,
+        "exception_rate": 0,
+        "cancel_rate": 0,
+        **rates,
+    }
     return shipping_tick(ship_after_seconds=0, seed=seed, **options)

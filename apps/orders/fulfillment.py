@@ -19,6 +19,7 @@ from apps.sync.clients import client_options
 from apps.sync.models import OutboxMessage
 from apps.sync.outbox import Failed, Sent, outbox_action, outbox_enqueue
 from integrations.http import PeerError
+from integrations.shipbob.client import SHIPMENT_CANCELLED
 from integrations.shopify.client import FulfillmentOrder, ShopifyClient, TrackingInfo
 
 PEER = "shopify"
@@ -103,6 +104,16 @@ def fulfillment_plan(
 @transaction.atomic
 def _fulfilled(message: OutboxMessage, result: dict) -> None:
     shipment = Shipment.objects.select_for_update().get(pk=message.payload["shipment_id"])
+    if result.get("skipped"):
+        shipment.fulfillment_status = Shipment.FulfillmentStatus.NOT_NEEDED
+        shipment.save(update_fields=["fulfillment_status", "updated_at"])
+        order_event(
+            order=shipment.order,
+            kind="shopify.fulfillment_skipped",
+            message=f"Not fulfilled in Shopify: the warehouse reports the parcel {result['skipped']}",
+            data=result,
+        )
+        return
     shipment.fulfillment_status = Shipment.FulfillmentStatus.DONE
     shipment.shopify_fulfillment_id = (
         result.get("fulfillment_id") or shipment.shopify_fulfillment_id
@@ -148,6 +159,9 @@ def shopify_fulfillment_create(messages: list[OutboxMessage]) -> list:
             shipment = Shipment.objects.select_related("order").get(
                 pk=message.payload["shipment_id"]
             )
+            if shipment.status == SHIPMENT_CANCELLED:  # voided before its fulfillment went out
+                outcomes.append(Sent(result={"skipped": shipment.status}))
+                continue
             gid = shipment.order.admin_graphql_api_id
             done = [
                 f

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from integrations.http import web_url
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -212,6 +214,7 @@ class Hold(models.Model):
         UNKNOWN_SKU = "unknown_sku", "SKU not mapped"
         AMBIGUOUS_SKU = "ambiguous_sku", "SKU mapped twice"
         NO_SHIPPING_ADDRESS = "no_shipping_address", "No shipping address"
+        NO_QUANTITY = "no_quantity", "Every line has quantity 0"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
     line = models.ForeignKey(
@@ -254,10 +257,17 @@ class OrderEvent(models.Model):
 
 
 class PollWatermark(models.Model):
-    """How far a reconciliation poll has read a peer (e.g. Shopify orders by updated_at)."""
+    """How far a reconciliation poll has read a peer (e.g. Shopify orders by updated_at).
+
+    A pass may span several runs: `cursor` is the next page of the pass that began at
+    `pass_started_at` reading from `pass_since`, and `value` moves page by page.
+    """
 
     name = models.CharField(max_length=64, unique=True)
     value = models.DateTimeField()
+    cursor = models.TextField(blank=True)
+    pass_since = models.DateTimeField(null=True, blank=True)
+    pass_started_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -298,6 +308,11 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"shipment {self.shipbob_shipment_id} of {self.order}"
+
+    @property
+    def tracking_link(self) -> str:
+        """The tracking URL if it may be a link (http or https), else ""."""
+        return web_url(self.tracking_url)
 
 
 class ShipmentLine(models.Model):

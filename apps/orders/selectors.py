@@ -7,7 +7,9 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from apps.audit.models import AuditEvent
-from apps.orders.models import Hold, Order, OrderLine
+from apps.orders.models import Hold, Order, OrderLine, PollWatermark
+from apps.orders.reconcile import WATERMARK as SHOPIFY_POLL_WATERMARK
+from apps.orders.reconcile import poll_lag_seconds
 from apps.sync.links import OUTBOX_MESSAGE, RECEIPT, link_for
 from apps.sync.models import OutboxMessage, WebhookReceipt
 from apps.sync.selectors import outbox_backlog, outbox_counts, receipt_counts
@@ -138,4 +140,17 @@ def pipeline_counts() -> dict:
         "outbox": outbox_counts(),
         "holds_open": Hold.objects.filter(released_at__isnull=True).count(),
         "warehouse": outbox_backlog(peer="shipbob"),
+        "shopify_poll": shopify_poll_state(),
+    }
+
+
+def shopify_poll_state() -> dict:
+    """The Shopify reconciliation poll's watermark, its age (the lag) and whether a pass is open."""
+    mark = PollWatermark.objects.filter(name=SHOPIFY_POLL_WATERMARK).first()
+    if mark is None:
+        return {"watermark": None, "lag_seconds": None, "pass_in_progress": False}
+    return {
+        "watermark": mark.value.isoformat(),
+        "lag_seconds": poll_lag_seconds(mark),
+        "pass_in_progress": bool(mark.cursor),
     }

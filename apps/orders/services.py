@@ -20,7 +20,7 @@ from apps.orders.models import (
     ShippingLine,
     TaxLine,
 )
-from apps.orders.shopify_payload import OrderData, RefundData
+from apps.orders.shopify_payload import OrderData, RefundData, state_rank
 from apps.orders.warehouse import order_cancellation_enqueue, order_submission_enqueue
 from apps.sync.alerts import alert_raise
 
@@ -59,7 +59,10 @@ class UpsertOutcome:
 
 
 def order_upsert(*, data: OrderData, via: str, receipt_id: int | None = None) -> UpsertOutcome:
-    """Create or update an order from Shopify's view of it; an older `updated_at` changes nothing.
+    """Create or update an order from Shopify's view of it; an older state changes nothing.
+
+    Older is `state_rank`'s order: `updated_at`, then (in the same second) the content, so a
+    cancellation stamped in the second of the previous update is applied, not dropped.
 
     `via` names the path (a webhook topic or "poll") and `receipt_id` the stored delivery, for the
     timeline. Webhooks and the reconciliation poll both come through here, so they converge.
@@ -76,7 +79,7 @@ def order_upsert(*, data: OrderData, via: str, receipt_id: int | None = None) ->
             except IntegrityError:
                 # Another worker created it first; take its row lock and carry on as an update.
                 order = Order.objects.select_for_update().get(shopify_id=data.shopify_id)
-        if not created and data.updated_at <= order.shopify_updated_at:
+        if not created and data.rank <= order_state_rank(order):
             order_event(
                 order=order,
                 kind="shopify.stale",
@@ -104,6 +107,16 @@ def order_upsert(*, data: OrderData, via: str, receipt_id: int | None = None) ->
         )
         order_resolve(order=order)
     return UpsertOutcome(order=order, applied=True, created=created)
+
+
+def order_state_rank(order: Order) -> tuple:
+    """Our copy's place in `state_rank`'s order (compare with `OrderData.rank`)."""
+    return state_rank(
+        updated_at=order.shopify_updated_at,
+        cancelled_at=order.cancelled_at,
+        financial_status=order.financial_status,
+        fulfillment_status=order.fulfillment_status,
+    )
 
 
 def _order_create(data: OrderData) -> Order:
@@ -211,6 +224,15 @@ def _problems(order: Order, lines: list[OrderLine]) -> list[tuple[OrderLine | No
         line.sku_mapping = resolution.mapping
         if not resolution.resolved:
             problems.append((line, resolution.problem, resolution.detail))
+    if not any(line.quantity > 0 for line in lines):
+        problems.append(
+            (
+                None,
+                Hold.Reason.NO_QUANTITY,
+                "Every line of the order has quantity 0: there is nothing to ship or invoice. "
+                "Check the order in Shopify; cancel it there if it is empty.",
+            )
+        )
     shippable = any(line.requires_shipping and line.quantity > 0 for line in lines)
     if shippable and not (order.shipping_address or {}).get("address1"):
         problems.append(
@@ -304,6 +326,11 @@ def _hold_alert(order: Order, reason: str, line: OrderLine | None) -> None:
         key, message = (
             f"order.no_address:{order.shopify_id}",
             f"Order {order.name} has no shipping address.",
+        )
+    elif reason == Hold.Reason.NO_QUANTITY:
+        key, message = (
+            f"order.no_quantity:{order.shopify_id}",
+            f"Order {order.name} has no line with a quantity; it is held.",
         )
     elif line is not None and line.sku:
         key = f"sku.unmapped:{line.sku.upper()}"

@@ -4,13 +4,14 @@ from django.db.models import Sum
 
 from apps.orders.events import order_event
 from apps.orders.models import Order, OrderLine, ShipmentLine
+from integrations.shipbob.client import SHIPMENT_CANCELLED
 
 
 def shippable_lines_outstanding(order: Order) -> list[tuple[OrderLine, dict[str, int], int]]:
     """Per warehouse-shipped line: units of each component one Shopify unit takes, units still to ship."""
     shipped = dict(
         ShipmentLine.objects.filter(shipment__order=order)
-        .exclude(shipment__status="cancelled")
+        .exclude(shipment__status=SHIPMENT_CANCELLED)
         .values_list("order_line")
         .annotate(total=Sum("quantity"))
     )
@@ -39,10 +40,14 @@ def order_status_from_shipments(*, order: Order) -> None:
     if order.status not in Order.AT_WAREHOUSE:
         return
     outstanding = shippable_lines_outstanding(order)
-    shipped_any = order.shipments.exclude(status="cancelled").exists()
+    shipped_any = order.shipments.exclude(status=SHIPMENT_CANCELLED).exists()
     if outstanding:
         status = Order.Status.PARTIALLY_SHIPPED if shipped_any else Order.Status.SUBMITTED
-    elif order.shipments.filter(fulfillment_status__in=["pending", "failed"]).exists():
+    elif (
+        order.shipments.exclude(status=SHIPMENT_CANCELLED)
+        .filter(fulfillment_status__in=["pending", "failed"])
+        .exists()
+    ):
         status = Order.Status.SHIPPED
     else:
         status = Order.Status.FULFILLED

@@ -5,6 +5,8 @@ selects; anything unusable raises PayloadError, exactly like the REST path.
 """
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +23,7 @@ from apps.orders.shopify_payload import (
     _rate,
     _text,
     _when,
+    state_rank,
 )
 
 # GraphQL's displayFulfillmentStatus → REST's fulfillment_status (REST says null for unfulfilled).
@@ -181,6 +184,43 @@ def _refund(item: dict, order_id: int) -> RefundData:
     )
 
 
+def _financial_status(node: dict) -> str:
+    return _text(node.get("displayFinancialStatus")).lower()[:32]
+
+
+def _fulfillment_status(node: dict) -> str:
+    display = _text(node.get("displayFulfillmentStatus"))
+    return _FULFILLMENT.get(display, display.lower())[:32]
+
+
+@dataclass(frozen=True)
+class OrderStamp:
+    """What the poll's scan reads of an order (ORDER_STAMP_FIELDS): enough to rank its state."""
+
+    shopify_id: int
+    gid: str
+    updated_at: datetime
+    rank: tuple
+
+
+def order_stamp_from_graphql(node: Any) -> OrderStamp:
+    if not isinstance(node, dict):
+        raise PayloadError("the order node is not a JSON object")
+    order_id = _id(node.get("legacyResourceId"), "order legacyResourceId")
+    updated_at = _when(node.get("updatedAt"), "updatedAt")
+    return OrderStamp(
+        shopify_id=order_id,
+        gid=_text(node.get("id")) or f"gid://shopify/Order/{order_id}",
+        updated_at=updated_at,
+        rank=state_rank(
+            updated_at=updated_at,
+            cancelled_at=_when(node.get("cancelledAt"), "cancelledAt", required=False),
+            financial_status=_financial_status(node),
+            fulfillment_status=_fulfillment_status(node),
+        ),
+    )
+
+
 def order_from_graphql(node: Any) -> OrderData:
     """Validate a GraphQL Order node into OrderData (equal to what the REST webhook yields)."""
     if not isinstance(node, dict):
@@ -236,11 +276,8 @@ def order_from_graphql(node: Any) -> OrderData:
             else None
         ),
         taxes_included=bool(node.get("taxesIncluded")),
-        financial_status=_text(node.get("displayFinancialStatus")).lower()[:32],
-        fulfillment_status=_FULFILLMENT.get(
-            _text(node.get("displayFulfillmentStatus")),
-            _text(node.get("displayFulfillmentStatus")).lower(),
-        )[:32],
+        financial_status=_financial_status(node),
+        fulfillment_status=_fulfillment_status(node),
         cancelled_at=_when(node.get("cancelledAt"), "cancelledAt", required=False),
         cancel_reason=_text(node.get("cancelReason")).lower()[:64],
         tags=(", ".join(str(t) for t in tags) if isinstance(tags, list) else _text(tags))[:1000],

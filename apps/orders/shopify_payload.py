@@ -101,6 +101,57 @@ class OrderData:
     shipping_lines: tuple[ShippingLineData, ...]
     refunds: tuple[RefundData, ...] = field(default=())
 
+    @property
+    def rank(self) -> tuple:
+        return state_rank(
+            updated_at=self.updated_at,
+            cancelled_at=self.cancelled_at,
+            financial_status=self.financial_status,
+            fulfillment_status=self.fulfillment_status,
+        )
+
+
+# Shopify's financial and fulfillment statuses in the order an order moves through them.
+FINANCIAL_PROGRESS = {
+    status: rank
+    for rank, statuses in enumerate(
+        (
+            ("pending",),
+            ("authorized",),
+            ("partially_paid",),
+            ("paid",),
+            ("partially_refunded",),
+            ("refunded",),
+            ("voided", "expired"),
+        ),
+        start=1,
+    )
+    for status in statuses
+}
+FULFILLMENT_PROGRESS = {"": 0, "unfulfilled": 0, "partial": 1, "fulfilled": 2, "restocked": 3}
+
+
+def state_rank(
+    *,
+    updated_at: datetime,
+    cancelled_at: datetime | None,
+    financial_status: str,
+    fulfillment_status: str,
+) -> tuple:
+    """A total order of an order's states, newest last.
+
+    `updated_at` first. Shopify stamps whole seconds, so a cancellation and the update before it
+    can share one: within a second the content decides — a cancelled state is newer than any
+    uncancelled one (a cancel is never undone), then payment, then fulfillment progress. Equal
+    ranks are the same state (a repeat), not news.
+    """
+    return (
+        updated_at,
+        cancelled_at is not None,
+        FINANCIAL_PROGRESS.get(financial_status, 0),
+        FULFILLMENT_PROGRESS.get(fulfillment_status or "", 0),
+    )
+
 
 def _id(value: Any, what: str, *, required: bool = True) -> int | None:
     if value is None and not required:

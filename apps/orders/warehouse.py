@@ -28,6 +28,9 @@ from apps.sync.models import OutboxMessage
 from apps.sync.outbox import Failed, Sent, outbox_action, outbox_enqueue
 from integrations.http import BudgetExhausted, PeerError
 from integrations.shipbob.client import (
+    SHIPMENT_CANCELLED,
+    SHIPMENT_EXCEPTION,
+    SHIPMENT_ON_HOLD,
     ShipBobClient,
     ShipBobNotCancellable,
     ShipBobOrder,
@@ -292,11 +295,20 @@ def shipbob_order_cancel(messages: list[OutboxMessage]) -> list:
 
 # Apps above orders (invoicing) react to a new parcel inside the transaction that records it.
 SHIPMENT_RECORDED_HOOKS: list[Callable[[Shipment], object]] = []
+# …and to a parcel recorded as shipped that the warehouse later reports cancelled (never shipped):
+# called with the Shipment, already marked Cancelled, inside the transaction that voids it.
+SHIPMENT_VOIDED_HOOKS: list[Callable[[Shipment], object]] = []
 
 
 def on_shipment_recorded(hook: Callable[[Shipment], object]) -> Callable[[Shipment], object]:
     if hook not in SHIPMENT_RECORDED_HOOKS:
         SHIPMENT_RECORDED_HOOKS.append(hook)
+    return hook
+
+
+def on_shipment_voided(hook: Callable[[Shipment], object]) -> Callable[[Shipment], object]:
+    if hook not in SHIPMENT_VOIDED_HOOKS:
+        SHIPMENT_VOIDED_HOOKS.append(hook)
     return hook
 
 
@@ -312,11 +324,13 @@ def _allocate(order: Order) -> dict[OrderLine, int]:
     component with a bundle must not take the bundle's item.
     """
     available: dict[str, int] = {}
-    for parcel in order.shipments.exclude(status="cancelled"):
+    for parcel in order.shipments.exclude(status=SHIPMENT_CANCELLED):
         for product in parcel.products:
             key = _product_key(product.get("inventory_id"), product.get("reference_id", ""))
             available[key] = available.get(key, 0) + int(product.get("quantity", 0))
-    used = ShipmentLine.objects.filter(shipment__order=order).exclude(shipment__status="cancelled")
+    used = ShipmentLine.objects.filter(shipment__order=order).exclude(
+        shipment__status=SHIPMENT_CANCELLED
+    )
     for shipped in used.select_related("order_line__sku_mapping").prefetch_related(
         "order_line__sku_mapping__components"
     ):
@@ -337,102 +351,225 @@ def _allocate(order: Order) -> dict[OrderLine, int]:
     return allocation
 
 
+def _order_of_parcel(reference_id: str, shipbob_order_id: int | None) -> Order:
+    """The order a ShipBob event is about, locked; LookupError when it is not ours."""
+    order = (
+        Order.objects.select_for_update().filter(shopify_id=int(reference_id)).first()
+        if reference_id.isdigit()
+        else None
+    )
+    if order is None and shipbob_order_id:
+        order = (
+            Order.objects.select_for_update().filter(warehouse_order_id=shipbob_order_id).first()
+        )
+    if order is None:
+        raise LookupError(
+            f"no order for ShipBob reference {reference_id!r} / order {shipbob_order_id}"
+        )
+    if order.warehouse_order_id is None and shipbob_order_id:
+        # The create's answer was lost in a crash; the parcel tells us the id.
+        order.warehouse_order_id = shipbob_order_id
+        order.save(update_fields=["warehouse_order_id", "updated_at"])
+    if order.status in (Order.Status.READY, Order.Status.RECEIVED, Order.Status.HELD):
+        order.status = Order.Status.SUBMITTED
+        order.save(update_fields=["status", "updated_at"])
+    return order
+
+
+def _parcel_alert(
+    *, order: Order, kind: str, severity: str, shipment_id: int, message: str
+) -> None:
+    link = reverse("orders:detail", args=[order.pk])
+    transaction.on_commit(
+        lambda: alert_raise(
+            kind=kind,
+            severity=severity,
+            dedupe_key=f"{kind}:{shipment_id}",
+            message=f"Order {order.name}: {message}",
+            link=link,
+        )
+    )
+
+
+def _cancelled_before(order: Order, shipment_id: int) -> bool:
+    return order.events.filter(
+        kind="warehouse.shipment_cancelled", data__shipment_id=shipment_id
+    ).exists()
+
+
+def _parcel_not_shipped(
+    *, order: Order, record: Shipment | None, shipment: ShipBobShipment, topic: str
+) -> Shipment | None:
+    """A parcel the warehouse says has not left (Processing, On Hold, Exception, Cancelled, or a
+    status we do not know): on the timeline only — no Shipment, fulfillment or invoice draft — and
+    an alert where a person must act. A parcel recorded as shipped and now Cancelled is voided."""
+    status = shipment.status or "(no status)"
+    details = shipment.exception or status
+    data = {"shipment_id": shipment.id, "status": shipment.status, "topic": topic}
+    if record is not None and shipment.status == SHIPMENT_CANCELLED:
+        if record.status == SHIPMENT_CANCELLED:
+            return record  # a repeat of the news
+        record.status = SHIPMENT_CANCELLED
+        record.exception = details
+        record.save(update_fields=["status", "exception", "updated_at"])
+        order_event(
+            order=order,
+            kind="warehouse.shipment_voided",
+            message=f"The warehouse cancelled parcel {shipment.id}, recorded as shipped "
+            f"({record.carrier} {record.tracking_number}): it did not ship",
+            data=data,
+        )
+        for hook in SHIPMENT_VOIDED_HOOKS:
+            hook(record)
+        told = record.fulfillment_status == Shipment.FulfillmentStatus.DONE
+        _parcel_alert(
+            order=order,
+            kind="shipment.voided",
+            severity="critical",
+            shipment_id=shipment.id,
+            message=f"parcel {shipment.id} was recorded as shipped but the warehouse cancelled it"
+            + (
+                "; Shopify shows it fulfilled and the customer was told. Cancel that fulfillment "
+                "in Shopify and contact the customer."
+                if told
+                else "; it was not fulfilled in Shopify."
+            ),
+        )
+        return record
+    if record is not None:
+        # Already on its way: a later Exception / On Hold is news for a person, not a void.
+        order_event(
+            order=order,
+            kind="warehouse.exception",
+            message=f"The warehouse reports shipped parcel {shipment.id} as {status}: {details}",
+            data=data,
+        )
+        _parcel_alert(
+            order=order,
+            kind="shipment.exception",
+            severity="warning",
+            shipment_id=shipment.id,
+            message=f"the warehouse reports shipped parcel {shipment.id} as {status} ({details}).",
+        )
+        return record
+    if shipment.status == SHIPMENT_CANCELLED:
+        order_event(
+            order=order,
+            kind="warehouse.shipment_cancelled",
+            message=f"The warehouse cancelled parcel {shipment.id}: nothing shipped ({details})",
+            data=data,
+        )
+        if order.status != Order.Status.CANCELLED:  # we did not ask for it: the customer waits
+            _parcel_alert(
+                order=order,
+                kind="shipment.cancelled",
+                severity="warning",
+                shipment_id=shipment.id,
+                message=f"the warehouse cancelled parcel {shipment.id} of an open order "
+                f"({details}); nothing was shipped or invoiced.",
+            )
+        return None
+    order_event(
+        order=order,
+        kind="warehouse.exception" if shipment.status == SHIPMENT_EXCEPTION else "warehouse.status",
+        message=f"The warehouse reports parcel {shipment.id} as {status}: {details}"
+        if shipment.exception
+        else f"The warehouse reports parcel {shipment.id} as {status}",
+        data=data,
+    )
+    if shipment.status in (SHIPMENT_EXCEPTION, SHIPMENT_ON_HOLD):
+        _parcel_alert(
+            order=order,
+            kind="shipment.exception",
+            severity="warning",
+            shipment_id=shipment.id,
+            message=f"the warehouse cannot ship parcel {shipment.id} as is: {status} ({details}).",
+        )
+    return None
+
+
+def _parcel_shipped(
+    *, order: Order, record: Shipment | None, shipment: ShipBobShipment, topic: str
+) -> Shipment | None:
+    """A parcel that has left the warehouse: new → lines, Shopify fulfillment, invoice hooks."""
+    if record is None and _cancelled_before(order, shipment.id):
+        # Events arrive out of order; ShipBob never ships a cancelled parcel.
+        order_event(
+            order=order,
+            kind="warehouse.stale",
+            message=f"Ignored a late 'shipped' copy of parcel {shipment.id}: it was cancelled",
+            data={"shipment_id": shipment.id, "topic": topic},
+        )
+        return None
+    if record is not None and record.status == SHIPMENT_CANCELLED:
+        return record  # voided: Cancelled is final at ShipBob, a late copy does not revive it
+    created = record is None
+    if record is None:
+        record = Shipment(
+            order=order,
+            shipbob_shipment_id=shipment.id,
+            shipbob_order_id=order.warehouse_order_id,
+            products=[
+                {
+                    "inventory_id": p.inventory_id,
+                    "reference_id": p.reference_id,
+                    "quantity": p.quantity,
+                }
+                for p in shipment.products
+            ],
+        )
+    record.status = shipment.status
+    record.carrier = shipment.carrier or record.carrier
+    record.tracking_number = shipment.tracking_number or record.tracking_number
+    record.tracking_url = shipment.tracking_url or record.tracking_url
+    record.shipped_at = shipment.shipped_at or record.shipped_at
+    record.delivered_at = shipment.delivered_at or record.delivered_at
+    record.save()
+    if created:
+        allocation = _allocate(order)
+        ShipmentLine.objects.bulk_create(
+            ShipmentLine(shipment=record, order_line=line, quantity=units)
+            for line, units in allocation.items()
+        )
+        order_event(
+            order=order,
+            kind="warehouse.shipped",
+            message=f"Shipped {sum(allocation.values())} unit(s) by {record.carrier} {record.tracking_number}",
+            data={"shipment_id": shipment.id, "topic": topic},
+        )
+        if allocation and order.status != Order.Status.CANCELLED:
+            fulfillment_enqueue(shipment=record)
+        else:  # nothing to tell Shopify: no whole unit in it, or the order was cancelled
+            record.fulfillment_status = Shipment.FulfillmentStatus.NOT_NEEDED
+            record.save(update_fields=["fulfillment_status"])
+        if allocation:
+            for hook in SHIPMENT_RECORDED_HOOKS:
+                hook(record)
+    elif topic.endswith("delivered") and shipment.delivered_at:
+        order_event(
+            order=order,
+            kind="warehouse.delivered",
+            message=f"Delivered ({record.tracking_number})",
+        )
+    return record
+
+
 def shipment_record(
     *, reference_id: str, shipbob_order_id: int | None, shipment: ShipBobShipment, topic: str
 ) -> Shipment | None:
-    """Record a parcel (or news of one) from a webhook or the poll; idempotent on the shipment id.
+    """Apply news of a parcel from a webhook or the poll; idempotent on the shipment id.
 
-    A new parcel queues its Shopify fulfillment in the same transaction.
+    Only a parcel in a shipped status becomes a Shipment (with its lines, Shopify fulfillment and
+    invoice hooks, in one transaction); anything else goes on the order's timeline (see
+    `_parcel_not_shipped`). Returns the Shipment, or None when there is none.
     """
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update().filter(shopify_id=int(reference_id)).first()
-            if reference_id.isdigit()
-            else None
+        order = _order_of_parcel(reference_id, shipbob_order_id)
+        record = (
+            Shipment.objects.select_for_update().filter(shipbob_shipment_id=shipment.id).first()
         )
-        if order is None and shipbob_order_id:
-            order = (
-                Order.objects.select_for_update()
-                .filter(warehouse_order_id=shipbob_order_id)
-                .first()
-            )
-        if order is None:
-            raise LookupError(
-                f"no order for ShipBob reference {reference_id!r} / order {shipbob_order_id}"
-            )
-        if order.warehouse_order_id is None and shipbob_order_id:
-            # The create's answer was lost in a crash; the parcel tells us the id.
-            order.warehouse_order_id = shipbob_order_id
-            order.save(update_fields=["warehouse_order_id", "updated_at"])
-        if order.status in (Order.Status.READY, Order.Status.RECEIVED, Order.Status.HELD):
-            order.status = Order.Status.SUBMITTED
-            order.save(update_fields=["status", "updated_at"])
-        record, created = Shipment.objects.get_or_create(
-            shipbob_shipment_id=shipment.id,
-            defaults={
-                "order": order,
-                "shipbob_order_id": shipbob_order_id,
-                "products": [
-                    {
-                        "inventory_id": p.inventory_id,
-                        "reference_id": p.reference_id,
-                        "quantity": p.quantity,
-                    }
-                    for p in shipment.products
-                ],
-            },
-        )
-        record.status = shipment.status or record.status
-        record.carrier = shipment.carrier or record.carrier
-        record.tracking_number = shipment.tracking_number or record.tracking_number
-        record.tracking_url = shipment.tracking_url or record.tracking_url
-        record.shipped_at = shipment.shipped_at or record.shipped_at
-        record.delivered_at = shipment.delivered_at or record.delivered_at
-        if shipment.exception:
-            record.exception = shipment.exception
-        record.save()
-        if created:
-            allocation = _allocate(order)
-            ShipmentLine.objects.bulk_create(
-                ShipmentLine(shipment=record, order_line=line, quantity=units)
-                for line, units in allocation.items()
-            )
-            order_event(
-                order=order,
-                kind="warehouse.shipped",
-                message=f"Shipped {sum(allocation.values())} unit(s) by {record.carrier} {record.tracking_number}",
-                data={"shipment_id": shipment.id, "topic": topic},
-            )
-            if allocation and order.status != Order.Status.CANCELLED:
-                fulfillment_enqueue(shipment=record)
-            else:  # nothing to tell Shopify: no whole unit in it, or the order was cancelled
-                record.fulfillment_status = Shipment.FulfillmentStatus.NOT_NEEDED
-                record.save(update_fields=["fulfillment_status"])
-            if allocation:
-                for hook in SHIPMENT_RECORDED_HOOKS:
-                    hook(record)
-        elif topic.endswith("delivered") and shipment.delivered_at:
-            order_event(
-                order=order,
-                kind="warehouse.delivered",
-                message=f"Delivered ({record.tracking_number})",
-            )
-        if topic.endswith("exception"):
-            order_event(
-                order=order,
-                kind="warehouse.exception",
-                message=f"Shipment exception: {record.exception}",
-            )
-            link = reverse("orders:detail", args=[order.pk])
-            transaction.on_commit(
-                lambda: alert_raise(
-                    kind="shipment.exception",
-                    severity="warning",
-                    dedupe_key=f"shipment.exception:{shipment.id}",
-                    message=f"Order {order.name}: the carrier reports a problem ({record.exception or 'exception'}).",
-                    link=link,
-                )
-            )
+        apply = _parcel_shipped if shipment.shipped else _parcel_not_shipped
+        record = apply(order=order, record=record, shipment=shipment, topic=topic)
         order_status_from_shipments(order=order)
     return record
 
@@ -464,17 +601,23 @@ def shipbob_shipments_poll(messages: list[OutboxMessage]) -> list:
     page: int | None = 1
     while page:
         result = client.orders_updated_since(since, page=page)
-        seen = set(
+        seen = dict(
             Shipment.objects.filter(
                 shipbob_shipment_id__in=[s.id for r in result.orders for s in r.shipments]
-            ).values_list("shipbob_shipment_id", flat=True)
+            ).values_list("shipbob_shipment_id", "status")
         )
         for remote in result.orders:
             for shipment in remote.shipments:
-                if not shipment.shipped:
-                    continue
-                if shipment.id in seen:
-                    known += 1
+                # New parcels on their way, and recorded ones the warehouse has since cancelled.
+                if shipment.shipped:
+                    news = shipment.id not in seen
+                else:
+                    news = (
+                        shipment.status == SHIPMENT_CANCELLED
+                        and seen.get(shipment.id, SHIPMENT_CANCELLED) != SHIPMENT_CANCELLED
+                    )
+                if not news:
+                    known += shipment.id in seen
                     continue
                 try:
                     shipment_record(

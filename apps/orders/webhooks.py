@@ -1,6 +1,5 @@
 """Webhooks in (Shopify, ShipBob): verified, stored raw, acknowledged at once; applied by the receipts pump."""
 
-import json
 import logging
 
 from django.conf import settings
@@ -12,7 +11,12 @@ from apps.orders.services import order_upsert, refund_record
 from apps.orders.shopify_payload import PayloadError, order_from_rest, refund_from_rest
 from apps.orders.warehouse import shipment_record
 from apps.sync.models import WebhookReceipt
-from apps.sync.receipts import ReceiptRejected, receipt_handler, webhook_receive
+from apps.sync.receipts import (
+    ReceiptRejected,
+    receipt_handler,
+    receipt_payload,
+    webhook_receive,
+)
 from integrations.shipbob.webhooks import shipment_event_from_payload
 from integrations.shipbob.webhooks import webhook_verify as shipbob_webhook_verify
 from integrations.shopify.webhooks import COMPLIANCE_TOPICS, ORDER_TOPICS, webhook_verify
@@ -49,10 +53,7 @@ def shopify_receipt_apply(receipt: WebhookReceipt) -> bool:
         return True
     if topic not in ORDER_TOPICS:
         raise ReceiptRejected(f"topic {topic!r} is not one we subscribe to")
-    try:
-        payload = json.loads(receipt.body_bytes())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ReceiptRejected(f"the body is not JSON: {error}") from None
+    payload = receipt_payload(receipt)
     try:
         if topic == "refunds/create":
             refund_record(data=refund_from_rest(payload.get("refund", payload)))
@@ -88,9 +89,8 @@ def shipbob_webhook(request: HttpRequest) -> HttpResponse:
 def shipbob_receipt_apply(receipt: WebhookReceipt) -> bool:
     """Apply a stored ShipBob event: a parcel shipped, delivered, hit an exception or was cancelled."""
     try:
-        payload = json.loads(receipt.body_bytes())
-        event = shipment_event_from_payload(receipt.topic, payload)
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
+        event = shipment_event_from_payload(receipt.topic, receipt_payload(receipt))
+    except ValueError as error:
         raise ReceiptRejected(f"unusable ShipBob event: {error}") from None
     # order.shipped carries the whole order: record every parcel in it (idempotent per parcel).
     if event.order is not None and receipt.topic == "order.shipped":

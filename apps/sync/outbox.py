@@ -133,14 +133,39 @@ def outbox_enqueue(
     return existing
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    base_seconds: float
+    max_seconds: float
+    # The jitter's floor as a share of the backoff: 0 = full jitter; 0.5 = "equal jitter", which
+    # bounds how many attempts a fault window of a given length can use up.
+    min_fraction: float = 0.0
+
+
+def outbox_retry_policy(peer: str = "") -> RetryPolicy:
+    """SYNC's retry settings, with the peer's own overrides (SYNC["PEER_RETRY"][peer]) on top."""
+    merged = {**settings.SYNC, **settings.SYNC.get("PEER_RETRY", {}).get(peer, {})}
+    return RetryPolicy(
+        max_attempts=int(merged["MAX_ATTEMPTS"]),
+        base_seconds=float(merged["BACKOFF_BASE_SECONDS"]),
+        max_seconds=float(merged["BACKOFF_MAX_SECONDS"]),
+        min_fraction=float(merged.get("BACKOFF_MIN_FRACTION", 0.0)),
+    )
+
+
 def outbox_backoff_seconds(
-    *, attempts: int, retry_after: float | None = None, rand: Callable[[], float] = random.random
+    *,
+    attempts: int,
+    retry_after: float | None = None,
+    rand: Callable[[], float] = random.random,
+    peer: str = "",
 ) -> float:
-    """Delay before the next attempt: full jitter over min(max, base·2^(attempts−1)), ≥ Retry-After."""
-    base = float(settings.SYNC["BACKOFF_BASE_SECONDS"])
-    ceiling = float(settings.SYNC["BACKOFF_MAX_SECONDS"])
-    backoff: float = min(ceiling, base * 2 ** max(0, attempts - 1)) * rand()
-    return max(backoff, retry_after or 0.0)
+    """Delay before the next attempt: jitter over min(max, base·2^(attempts−1)), ≥ Retry-After."""
+    policy = outbox_retry_policy(peer)
+    backoff: float = min(policy.max_seconds, policy.base_seconds * 2 ** max(0, attempts - 1))
+    jitter = policy.min_fraction + (1.0 - policy.min_fraction) * rand()
+    return max(backoff * jitter, retry_after or 0.0)
 
 
 def _outbox_dead(
@@ -185,7 +210,7 @@ def outbox_claim(
         )
         .order_by("priority", "next_attempt_at", "id")
     )
-    max_attempts = settings.SYNC["MAX_ATTEMPTS"]
+    max_attempts = outbox_retry_policy(peer).max_attempts
     with transaction.atomic(durable=True):
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
@@ -311,8 +336,10 @@ def outbox_settle(
             )
             stats.deferred += 1
             return current.status
-        if error.retryable and current.attempts < settings.SYNC["MAX_ATTEMPTS"]:
-            delay = outbox_backoff_seconds(attempts=current.attempts, retry_after=error.retry_after)
+        if error.retryable and current.attempts < outbox_retry_policy(current.peer).max_attempts:
+            delay = outbox_backoff_seconds(
+                attempts=current.attempts, retry_after=error.retry_after, peer=current.peer
+            )
             current.status = OutboxMessage.Status.PENDING
             current.next_attempt_at = now + timedelta(seconds=delay)
             current.claimed_until = None

@@ -16,6 +16,7 @@ receipt becomes `failed` with the reason (replayable after a fix). The webhook v
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -32,6 +33,7 @@ from apps.sync import registry
 from apps.sync.alerts import alert_raise
 from apps.sync.models import WebhookReceipt, WebhookRejection
 from apps.sync.stats import PumpStats
+from integrations.http import text_clean
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +168,20 @@ def receipts_claim(*, limit: int = RECEIPT_BATCH) -> list[WebhookReceipt]:
     return list(WebhookReceipt.objects.filter(pk__in=ids).order_by("received_at", "id"))
 
 
+def receipt_payload(receipt: WebhookReceipt) -> Any:
+    """The receipt's raw body as JSON, ready to store: NULs and lone surrogates in every string
+    become U+FFFD (PostgreSQL refuses them); the stored raw body stays byte for byte as received.
+    ReceiptRejected when it is not JSON or nests too deeply to read."""
+    try:
+        return text_clean(json.loads(bytes(receipt.body)))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ReceiptRejected(f"the body is not JSON: {error}") from None
+    except RecursionError:
+        raise ReceiptRejected("the body is nested too deeply to read") from None
+
+
 def _receipt_fail(receipt: WebhookReceipt, error: str) -> bool:
+    error = text_clean(error)  # a message quoting the payload must not fail to save in its turn
     with transaction.atomic(durable=True):
         failed = WebhookReceipt.objects.filter(
             pk=receipt.pk, status=WebhookReceipt.Status.APPLYING, attempts=receipt.attempts

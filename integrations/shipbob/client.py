@@ -43,6 +43,8 @@ from integrations.http import (
     request_classified,
     response_json,
     response_text,
+    text_clean,
+    web_url,
 )
 
 PEER = "shipbob"
@@ -52,8 +54,14 @@ ORDERS_LIMIT_MAX = 250
 # ShipBob recommends asking for few ids per call; the reference lookup is chunked to this.
 REFERENCE_IDS_PER_CALL = 50
 INVENTORY_PAGE_SIZE = 100
-# Shipment statuses that mean "left the warehouse" (ShipBob moves LabeledCreated to Completed fast).
-SHIPPED_STATUSES = frozenset({"LabeledCreated", "Completed"})
+# ShipBob's documented shipment statuses (status reference, 2026-07), compared exactly as written.
+SHIPMENT_PROCESSING = "Processing"
+SHIPMENT_ON_HOLD = "On Hold"
+SHIPMENT_EXCEPTION = "Exception"  # out of stock or inactive product: will not ship as is
+SHIPMENT_CANCELLED = "Cancelled"  # will not be fulfilled
+SHIPMENT_COMPLETED = "Completed"  # has left the warehouse (not yet delivered)
+# Only a parcel on its way may become a Shopify fulfillment or an invoice line.
+SHIPPED_STATUSES = frozenset({SHIPMENT_COMPLETED})
 _DUPLICATE = re.compile(r"existing\s+reference\s*id|duplicate", re.IGNORECASE)
 _RETRY_IN = re.compile(r"try again in\s+(\d+(?:\.\d+)?)\s*second", re.IGNORECASE)
 
@@ -143,7 +151,7 @@ def _int(value: Any, what: str) -> int:
 
 
 def _str(value: Any) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else text_clean(str(value))
 
 
 def shipped_products_from_payload(products: Any) -> tuple[ShippedProduct, ...]:
@@ -179,7 +187,7 @@ def shipped_products_from_payload(products: Any) -> tuple[ShippedProduct, ...]:
 
 
 def _exception_text(status: str, details: Any) -> str:
-    if status not in {"Exception", "OnHold", "Cancelled"}:
+    if status not in {SHIPMENT_EXCEPTION, SHIPMENT_ON_HOLD, SHIPMENT_CANCELLED}:
         return ""
     words = []
     for detail in details if isinstance(details, list) else []:
@@ -203,7 +211,7 @@ def shipment_from_payload(data: Any) -> ShipBobShipment:
         status=status,
         carrier=_str(tracking.get("carrier")),
         tracking_number=_str(tracking.get("tracking_number")),
-        tracking_url=_str(tracking.get("tracking_url")),
+        tracking_url=web_url(_str(tracking.get("tracking_url"))),
         shipped_at=shipped_at,
         delivered_at=parse_datetime(data.get("delivery_date")),
         products=shipped_products_from_payload(data.get("products")),

@@ -31,6 +31,8 @@ from integrations.http import (
     object_at,
     raise_for_status,
     send,
+    text_clean,
+    web_url,
 )
 
 PEER = "shopify"
@@ -90,12 +92,29 @@ ORDER_FIELDS = f"""
         }}
       }}
 """
-ORDERS_QUERY = f"""
+# What the reconciliation poll scans with: enough to tell whether our copy is older (1 point per
+# order, so a page of 100 requests 102 points where full orders cost ~305 each).
+ORDER_STAMP_FIELDS = (
+    "id legacyResourceId updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus"
+)
+ORDER_STAMPS_PAGE_SIZE = 100
+
+
+def orders_query(fields: str) -> str:
+    return f"""
 query OrdersUpdatedSince($first: Int!, $after: String, $query: String!) {{
   orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
     pageInfo {{ hasNextPage endCursor }}
-    nodes {{ {ORDER_FIELDS} }}
+    nodes {{ {fields} }}
   }}
+}}
+"""
+
+
+ORDERS_QUERY = orders_query(ORDER_FIELDS)
+ORDER_QUERY = f"""
+query Order($id: ID!) {{
+  order(id: $id) {{ {ORDER_FIELDS} }}
 }}
 """
 ORDER_LINE_ITEMS_QUERY = f"""
@@ -528,7 +547,7 @@ class ShopifyClient(PeerClient):
             response = self._post(query, variables, self.access_token(fresh=True))
         raise_for_status(PEER, response, rate_info=shopify_rate_info)
         try:
-            body = response.json()
+            body = text_clean(response.json())
         except ValueError:
             raise PeerError(
                 PEER, "answer is not JSON", retryable=True, status_code=response.status_code
@@ -568,14 +587,24 @@ class ShopifyClient(PeerClient):
 
     # --- operations ---------------------------------------------------------------------------
     def orders_updated_since(
-        self, since: datetime, *, after: str | None = None, first: int = ORDERS_PAGE_SIZE
+        self,
+        since: datetime,
+        *,
+        after: str | None = None,
+        first: int = ORDERS_PAGE_SIZE,
+        fields: str = ORDER_FIELDS,
     ) -> OrdersPage:
-        """One page of orders updated after `since`, oldest update first; line items complete."""
+        """One page of orders updated after `since`, oldest update first; line items complete.
+
+        `fields` selects less (e.g. ORDER_STAMP_FIELDS with first=ORDER_STAMPS_PAGE_SIZE) when
+        the caller only needs to know which orders changed.
+        """
         if since.tzinfo is None:
             raise ValueError("since must be timezone-aware")
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         result = self.execute(
-            ORDERS_QUERY, {"first": first, "after": after, "query": f"updated_at:>'{stamp}'"}
+            orders_query(fields),
+            {"first": first, "after": after, "query": f"updated_at:>'{stamp}'"},
         )
         connection = _field(result.data, "orders")
         nodes = [node for node in connection.get("nodes") or [] if isinstance(node, dict)]
@@ -588,6 +617,15 @@ class ShopifyClient(PeerClient):
             end_cursor=info.get("endCursor"),
             cost=result.cost,
         )
+
+    def order(self, gid: str) -> dict[str, Any] | None:
+        """One order with every field the intake reads (line items complete); None if gone."""
+        result = self.execute(ORDER_QUERY, {"id": gid})
+        node = result.data.get("order")
+        if not isinstance(node, dict):
+            return None
+        self._line_items_complete(node)
+        return node
 
     def _line_items_complete(self, node: dict[str, Any]) -> None:
         """Fetch the rest of an order's line items when it has more than the first page."""
@@ -718,7 +756,7 @@ class ShopifyClient(PeerClient):
             for key, value in (
                 ("company", tracking.company),
                 ("number", tracking.number),
-                ("url", tracking.url),
+                ("url", web_url(tracking.url)),
             )
             if value
         }

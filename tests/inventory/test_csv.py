@@ -295,3 +295,14 @@ def test_export_round_trips_through_import(admin_client):
     preview = upload(admin_client, text.encode())
     assert confirm(admin_client, preview).status_code == 302
     assert snapshot() == before
+
+
+def test_export_escapes_formulae_so_a_spreadsheet_does_not_run_them(admin_client):
+    SkuMappingFactory(shopify_sku="EVIL", title="=cmd|' /C calc'!A0", xero_item_code="=1+1")
+
+    text = export_csv(admin_client)
+
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["title"] == "cmd|' /C calc'!A0"
+    assert row["xero_item_code"] == "1+1"
+    assert not any(cell.startswith("=") for cell in row.values())

@@ -9,7 +9,7 @@ from apps.audit.models import AuditEvent
 from apps.orders.models import Hold, Order, Refund
 from apps.orders.services import order_holds_release, order_upsert, refund_record
 from apps.orders.shopify_payload import order_from_rest, refund_from_rest
-from apps.sync.models import Alert
+from apps.sync.models import Alert, OutboxMessage
 from tests.contracts import SHOPIFY_ORDER_FILES, shopify_payload
 from tests.orders.factories import line_payload, order_payload, sku_mapping
 
@@ -82,6 +82,20 @@ def test_a_shippable_order_without_address_is_held():
     assert hold.line is None
 
 
+def test_an_order_whose_lines_are_all_zero_quantity_is_stored_and_held():
+    sku_mapping("TEE-BLK-M")
+    outcome = upsert(order_payload(lines=[line_payload(quantity=0), line_payload(quantity=0)]))
+    order = Order.objects.get(pk=outcome.order.pk)
+    assert order.status == Order.Status.HELD
+    hold = order.holds.get()
+    assert hold.reason == Hold.Reason.NO_QUANTITY
+    assert order.lines.count() == 2
+    assert not OutboxMessage.objects.filter(action="order_create").exists()
+    assert Alert.objects.get(kind="order.hold.no_quantity").dedupe_key == (
+        f"order.no_quantity:{order.shopify_id}"
+    )
+
+
 def test_an_older_payload_changes_nothing():
     sku_mapping("TEE-BLK-M")
     newer = order_payload(email="new@example.com")
@@ -102,6 +116,39 @@ def test_a_cancellation_stops_the_order():
     order = upsert(cancelled, via="orders/cancelled").order
     assert order.status == Order.Status.CANCELLED
     assert order.cancel_reason == "customer"
+
+
+def test_a_cancellation_in_the_same_second_as_the_last_update_is_applied():
+    sku_mapping("TEE-BLK-M")
+    payload = order_payload(financial_status="paid")
+    upsert(payload, via="orders/updated")
+    same_second = dict(payload, cancelled_at=payload["updated_at"], cancel_reason="customer")
+    outcome = upsert(same_second, via="orders/cancelled")
+    assert outcome.applied
+    order = Order.objects.get()
+    assert order.status == Order.Status.CANCELLED
+    assert order.cancelled_at is not None
+
+
+def test_an_update_of_the_same_second_arriving_after_the_cancellation_does_not_undo_it():
+    sku_mapping("TEE-BLK-M")
+    payload = order_payload(financial_status="paid")
+    cancelled = dict(payload, cancelled_at=payload["updated_at"], cancel_reason="customer")
+    upsert(cancelled, via="orders/cancelled")
+    outcome = upsert(payload, via="orders/updated")
+    assert not outcome.applied
+    assert Order.objects.get().status == Order.Status.CANCELLED
+    # …and the same state again is a repeat, not news.
+    assert not upsert(cancelled, via="orders/cancelled").applied
+
+
+def test_same_second_copies_are_ordered_by_payment_progress():
+    sku_mapping("TEE-BLK-M")
+    paid = order_payload(financial_status="paid")
+    refunded = dict(paid, financial_status="refunded")
+    upsert(refunded, via="orders/updated")
+    assert not upsert(paid, via="orders/paid").applied
+    assert Order.objects.get().financial_status == "refunded"
 
 
 def test_every_delivery_three_times_shuffled_gives_one_order_in_its_newest_state():

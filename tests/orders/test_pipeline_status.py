@@ -35,7 +35,14 @@ def pipeline_json() -> dict:
 def test_an_empty_pipeline_prints_every_documented_key_with_zeros(settings, shipbob_budget):
     status = pipeline_json()
 
-    assert set(status) == {"orders", "receipts", "outbox", "holds_open", "warehouse"}
+    assert set(status) == {
+        "orders",
+        "receipts",
+        "outbox",
+        "holds_open",
+        "warehouse",
+        "shopify_poll",
+    }
     assert status["orders"] == dict.fromkeys(Order.Status.values, 0)
     assert status["receipts"] == dict.fromkeys(WebhookReceipt.Status.values, 0)
     assert set(status["outbox"]) == set(settings.RATE_BUDGETS)
@@ -43,6 +50,11 @@ def test_an_empty_pipeline_prints_every_documented_key_with_zeros(settings, ship
         assert statuses == dict.fromkeys(OutboxMessage.Status.values, 0)
     assert status["holds_open"] == 0
     assert status["warehouse"] == {"queue": 0, "dead": 0, "drain_seconds": 0.0}
+    assert status["shopify_poll"] == {
+        "watermark": None,
+        "lag_seconds": None,
+        "pass_in_progress": False,
+    }
 
 
 def test_the_counts_are_right(shipbob_budget):

@@ -283,6 +283,24 @@ def test_the_warehouse_section_shows_the_warehouse_id_and_shipments_with_trackin
     assert "Fulfilled in Shopify" in shipments
 
 
+def test_a_tracking_url_that_is_not_http_is_never_a_link(client, ops_user):
+    order = OrderFactory(status=Order.Status.SHIPPED)
+    Shipment.objects.create(
+        order=order,
+        shipbob_shipment_id=555003,
+        status="Completed",
+        carrier="UPS",
+        tracking_number="1ZEVIL",
+        tracking_url="javascript:alert(document.cookie)",  # stored before links were checked
+    )
+    client.force_login(ops_user)
+
+    body = client.get(reverse("orders:detail", args=[order.pk])).text
+
+    assert "1ZEVIL" in body
+    assert "javascript:" not in body
+
+
 def test_a_refused_warehouse_order_shows_the_warehouses_words(client, ops_user):
     order = OrderFactory(
         status=Order.Status.READY,

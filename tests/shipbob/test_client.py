@@ -13,6 +13,7 @@ from integrations.shipbob.client import (
     ShippedProduct,
     order_create_body,
     shipbob_rate_info,
+    shipment_from_payload,
 )
 from tests.shipbob.conftest import RECIPIENT
 
@@ -370,3 +371,50 @@ def test_an_inventory_cursor_never_leaves_our_base_url():
     assert follow.host == "api.shipbob.example"
     assert follow.path == "/2026-07/inventory-level"
     assert follow.params["Cursor"] == "abc"
+
+
+@pytest.mark.parametrize(
+    ("status", "shipped"),
+    [
+        ("Completed", True),
+        ("completed", False),  # compared exactly as ShipBob writes it
+        ("LabeledCreated", False),  # not in ShipBob's documented shipment statuses
+        ("Processing", False),
+        ("On Hold", False),
+        ("Exception", False),
+        ("Cancelled", False),
+    ],
+)
+def test_only_a_completed_parcel_with_tracking_is_shipped(status, shipped):
+    parcel = shipment_from_payload(
+        {"id": 1, "status": status, "tracking": {"tracking_number": "1Z999"}}
+    )
+    assert parcel.shipped is shipped
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        " JavaScript:alert(document.cookie)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "//evil.example/track",
+        "/track/1",
+        "ftp://carrier.example/1",
+        "https://",
+    ],
+)
+def test_a_tracking_url_that_is_not_http_is_dropped(url):
+    parcel = shipment_from_payload(
+        {"id": 1, "status": "Completed", "tracking": {"tracking_number": "1", "tracking_url": url}}
+    )
+    assert parcel.tracking_url == ""
+
+
+def test_an_http_tracking_url_is_kept():
+    url = "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111"
+    parcel = shipment_from_payload(
+        {"id": 1, "status": "Completed", "tracking": {"tracking_number": "1", "tracking_url": url}}
+    )
+    assert parcel.tracking_url == url

@@ -14,7 +14,13 @@ from tests.shipbob import urls as capture_urls
 from tests.shipbob.conftest import MUG, TEE, TEE_M, body
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-QUIET = {"partial_rate": 0, "exception_rate": 0, "duplicate_rate": 0, "drop_rate": 0}
+QUIET = {
+    "partial_rate": 0,
+    "exception_rate": 0,
+    "cancel_rate": 0,
+    "duplicate_rate": 0,
+    "drop_rate": 0,
+}
 
 
 def submitted(client, reference, lines=((TEE, 1),), *, age=120):

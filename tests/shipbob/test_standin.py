@@ -113,7 +113,9 @@ def test_cancel_after_picking_or_shipping_is_refused(live_client):
     WarehouseOrder.objects.filter(reference_id="4002").update(
         created_at=timezone.now() - timedelta(seconds=40)
     )
-    shipping_tick(ship_after_seconds=60, partial_rate=0, exception_rate=0, send=False)
+    shipping_tick(
+        ship_after_seconds=60, partial_rate=0, exception_rate=0, cancel_rate=0, send=False
+    )
 
     with pytest.raises(ShipBobNotCancellable, match="picked"):
         live_client.order_cancel(picked.id)

@@ -2,6 +2,7 @@
 
 import json
 import random
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,11 +14,13 @@ from apps.orders.reconcile import (
     orders_poll_task,
     webhook_subscriptions_check,
 )
+from apps.orders.selectors import pipeline_counts
 from apps.sandbox.shopify.models import StoreOrder, StoreWebhookSubscription
 from apps.sandbox.shopify.simulator import (
     SimulationResult,
     SimulatorConfig,
     deliveries_send,
+    order_cancel_deliver,
     storefront_simulate,
 )
 from apps.sync.models import Alert, WebhookReceipt
@@ -46,30 +49,90 @@ def test_the_poll_recovers_a_dropped_delivery(shopify_live):
     assert str(order.total_price) == stored["total_price"]
     assert order.shopify_updated_at == datetime.fromisoformat(stored["updated_at"])
     assert order.events.filter(kind="shopify.created", data__via="poll").exists()
-    assert PollWatermark.objects.get(name=WATERMARK).value == order.shopify_updated_at
+    mark = PollWatermark.objects.get(name=WATERMARK)
+    assert mark.value >= order.shopify_updated_at
+    assert mark.cursor == ""
+    assert poll.lag_seconds is not None
+    assert poll.lag_seconds < 60
 
 
-def test_the_watermark_moves_only_after_a_complete_pass(shopify_live, settings):
-    storefront_simulate(config=SimulatorConfig(orders=4, seed=9, deliver=False))
+def test_a_backlog_larger_than_one_run_completes_over_several_runs(shopify_live):
+    result = storefront_simulate(config=SimulatorConfig(orders=12, seed=9, deliver=False))
     before = datetime.now(UTC) - timedelta(hours=1)
     PollWatermark.objects.create(name=WATERMARK, value=before)
-    # The second page fails (the stand-in throttles every call after the first): nothing advances.
-    settings.SANDBOX_SHOPIFY = {"MAXIMUM_AVAILABLE": 1000.0, "RESTORE_RATE": 0.001}
+    marks = []
+    runs = []
+    while not (runs and runs[-1].complete):
+        # A run's budget is spent after one page of 5: the pass goes on page by page, run by run.
+        runs.append(orders_poll(page_size=5, budget_seconds=0))
+        mark = PollWatermark.objects.get(name=WATERMARK)
+        marks.append(mark.value)
+        assert len(runs) <= 3
+    assert [run.pages for run in runs] == [1, 1, 1]
+    assert [run.complete for run in runs] == [False, False, True]
+    assert [run.stopped for run in runs] == ["time budget spent", "time budget spent", ""]
+    assert marks == sorted(marks)
+    assert marks[0] > before
+    assert all(run.since == runs[0].since for run in runs)  # one pass, continued by its cursor
+    assert sum(run.created for run in runs) == 12
+    assert set(Order.objects.values_list("shopify_id", flat=True)) == set(result.order_ids)
+    assert PollWatermark.objects.get(name=WATERMARK).cursor == ""
 
-    outcome = orders_poll_task()
+    again = orders_poll()  # a new pass from the watermark: nothing older than Shopify's copy
+    assert again.complete
+    assert again.fetched == 0
 
-    assert outcome["retryable"] is True
-    assert PollWatermark.objects.get(name=WATERMARK).value == before
-    assert (
-        Order.objects.count() == 3
-    )  # the first page was applied; upserts make the re-read harmless
+
+def test_a_dropped_cancellation_is_applied_by_the_poll(shopify_live):
+    result = storefront_simulate(config=SimulatorConfig(orders=3, seed=3, cancel_rate=0.0))
+    pump_run("receipts", once=True)
+    assert orders_poll().complete
+    cancelled_id = result.order_ids[1]
+    # The merchant cancels; the orders/cancelled webhook never arrives.
+    dropped = order_cancel_deliver(shopify_id=cancelled_id, target_url="http://127.0.0.1:9/")
+    assert dropped.sent == 0
+    assert Order.objects.get(shopify_id=cancelled_id).cancelled_at is None
+
+    poll = orders_poll()
+
+    assert poll.complete
+    assert poll.fetched == 1  # only the order whose copy was older was read in full
+    order = Order.objects.get(shopify_id=cancelled_id)
+    assert order.cancelled_at is not None
+    assert order.status == Order.Status.CANCELLED
+    assert order.events.filter(kind="shopify.updated", data__via="poll").exists()
+
+
+def test_a_throttled_run_hands_over_at_once_and_the_next_run_carries_on(shopify_live, settings):
+    storefront_simulate(config=SimulatorConfig(orders=4, seed=9, deliver=False))
+    PollWatermark.objects.create(name=WATERMARK, value=datetime.now(UTC) - timedelta(hours=1))
+    # Room for one full order, then Shopify restores a point every 1,000 s.
+    settings.SANDBOX_SHOPIFY = {"MAXIMUM_AVAILABLE": 330.0, "RESTORE_RATE": 0.001}
+    started = time.monotonic()
+
+    first = orders_poll_task()
+
+    assert time.monotonic() - started < 10  # no sleeping on a wait longer than the run's budget
+    assert first["complete"] is False
+    assert "THROTTLED" in first["stopped"]
+    assert first["created"] >= 1
+    assert Order.objects.count() == first["created"] < 4
+    mark = PollWatermark.objects.get(name=WATERMARK)
+    assert mark.pass_since is not None
 
     settings.SANDBOX_SHOPIFY = {"MAXIMUM_AVAILABLE": 1000.0, "RESTORE_RATE": 100000.0}
     second = orders_poll()
     assert second.complete
+    assert second.since == datetime.fromisoformat(first["since"])  # the same pass, continued
+    assert second.fetched == 4 - first["created"]  # orders applied before are not read again
     assert Order.objects.count() == 4
-    newest = max(row.updated_at for row in StoreOrder.objects.all())
-    assert PollWatermark.objects.get(name=WATERMARK).value == newest
+
+
+def test_pipeline_status_reports_the_poll_lag(shopify_live):
+    PollWatermark.objects.create(name=WATERMARK, value=datetime.now(UTC) - timedelta(minutes=30))
+    lag = pipeline_counts()["shopify_poll"]
+    assert 1790 <= lag["lag_seconds"] <= 1900
+    assert lag["pass_in_progress"] is False
 
 
 def test_every_delivery_three_times_shuffled_gives_one_order_in_its_newest_state(

@@ -38,12 +38,15 @@ RECEIPTS = ReplayableList(
 receipt_list = RECEIPTS.list_view("sync.view_webhookreceipt")
 
 
-def body_text(body: bytes) -> tuple[str, bool]:
-    """The raw body as text (pretty-printed when it is JSON), and whether it was JSON."""
-    raw = body.decode("utf-8", errors="replace")
+def body_text(body: bytes | memoryview | None) -> tuple[str, bool]:
+    """The raw body as text (pretty-printed when it is JSON), and whether it was shown as JSON.
+
+    A body nested too deeply to parse (or to print) is shown raw, as is anything not JSON.
+    """
+    raw = bytes(body or b"").decode("utf-8", errors="replace")
     try:
         return json.dumps(json.loads(raw), indent=2, ensure_ascii=False), True
-    except ValueError:
+    except (ValueError, RecursionError):
         return raw, False
 
 

@@ -2,7 +2,7 @@
 
 One `shipping_tick` picks orders half-way through the delay (from then on ShipBob refuses a
 cancel), ships them after it — sometimes in two parcels, the second one delay later — puts some in
-exception instead, marks parcels delivered, and sends every owed event over real HTTP, signed with
+exception (out of stock) or cancels them instead, marks parcels delivered, and sends every owed event over real HTTP, signed with
 Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`, `x-webhook-topic`).
 Some deliveries are sent twice with the same webhook-id; some are dropped for good (the portal's
 poll must find those). Undeliverable events are retried on the next ticks.
@@ -124,6 +124,34 @@ def _order_touch(order_id: int, *, now: datetime) -> WarehouseOrder:
     return warehouse.orders_with_lines().get(pk=order_id)
 
 
+# Why a parcel stops, as ShipBob's status details name it, and the event it announces.
+STOPS = {
+    WarehouseShipment.Status.EXCEPTION: (
+        "OutOfStock",
+        "No Stock On Hand For Sku",
+        "order.shipment.exception",
+    ),
+    WarehouseShipment.Status.CANCELLED: (
+        "Cancelled",
+        "Cancelled by the warehouse",
+        "order.shipment.cancelled",
+    ),
+}
+
+
+def _parcel_stop(shipment: WarehouseShipment, *, now: datetime, status: str) -> None:
+    """The parcel will not ship as is (Exception) or at all (Cancelled): say so in a signed event."""
+    detail, description, topic = STOPS[status]
+    shipment.status = status
+    shipment.status_detail = detail
+    shipment.status_description = description
+    shipment.updated_at = now
+    shipment.save()
+    order = _order_touch(shipment.order_id, now=now)
+    fresh = order.shipments.get(pk=shipment.pk)
+    warehouse.event_queue(topic=topic, payload=warehouse.shipment_json(fresh, order), order=order)
+
+
 def _ship_one(
     shipment_id: int,
     *,
@@ -132,6 +160,7 @@ def _ship_one(
     ship_after: timedelta,
     partial_rate: float,
     exception_rate: float,
+    cancel_rate: float,
     result: dict,
 ) -> None:
     with transaction.atomic():
@@ -149,19 +178,15 @@ def _ship_one(
             return
         first_parcel = shipment.ship_not_before is None
         if first_parcel and rng.random() < exception_rate:
-            shipment.status = WarehouseShipment.Status.EXCEPTION
-            shipment.status_detail = "OutOfStock"
-            shipment.status_description = "No Stock On Hand For Sku"
-            shipment.updated_at = now
-            shipment.save()
-            order = _order_touch(shipment.order_id, now=now)
-            fresh = order.shipments.get(pk=shipment.pk)
-            warehouse.event_queue(
-                topic="order.shipment.exception",
-                payload=warehouse.shipment_json(fresh, order),
-                order=order,
-            )
+            _parcel_stop(shipment, now=now, status=WarehouseShipment.Status.EXCEPTION)
             result["exceptions"] += 1
+            return
+        if first_parcel and rng.random() < cancel_rate:
+            warehouse.stock_commit(
+                ((p.inventory_id, p.quantity) for p in shipment.products.all()), sign=-1
+            )
+            _parcel_stop(shipment, now=now, status=WarehouseShipment.Status.CANCELLED)
+            result["cancelled"] += 1
             return
         if first_parcel and rng.random() < partial_rate:
             shipment.updated_at = now
@@ -261,6 +286,7 @@ def shipping_tick(
     deliver_after_seconds: float | None = None,
     partial_rate: float | None = None,
     exception_rate: float | None = None,
+    cancel_rate: float | None = None,
     duplicate_rate: float | None = None,
     drop_rate: float | None = None,
     seed: int | None = None,
@@ -289,7 +315,17 @@ def shipping_tick(
         return float(config[key] if value is None else value)
 
     result = dict.fromkeys(
-        ("picked", "shipped", "split", "exceptions", "delivered", "sent", "duplicates"), 0
+        (
+            "picked",
+            "shipped",
+            "split",
+            "exceptions",
+            "cancelled",
+            "delivered",
+            "sent",
+            "duplicates",
+        ),
+        0,
     )
     result.update(dropped=0, failed=0)
     open_orders = [WarehouseOrder.Status.PROCESSING, WarehouseOrder.Status.PARTIALLY_FULFILLED]
@@ -316,6 +352,7 @@ def shipping_tick(
             ship_after=ship_after,
             partial_rate=rate(partial_rate, "PARTIAL_RATE"),
             exception_rate=rate(exception_rate, "EXCEPTION_RATE"),
+            cancel_rate=rate(cancel_rate, "CANCEL_RATE"),
             result=result,
         )
     delivering = WarehouseShipment.objects.filter(

@@ -34,6 +34,8 @@ DEFAULTS = {
     "DELIVER_AFTER_SECONDS": 120.0,
     "PARTIAL_RATE": 0.15,
     "EXCEPTION_RATE": 0.03,
+    # Parcels the warehouse itself cancels before they ship (order.shipment.cancelled).
+    "CANCEL_RATE": 0.01,
     "DUPLICATE_RATE": 0.1,
     "DROP_RATE": 0.05,
 }
@@ -113,7 +115,7 @@ def inventory_ensure() -> None:
         inventory_seed()
 
 
-def _stock_commit(lines: Iterable[tuple[int, int]], *, sign: int) -> None:
+def stock_commit(lines: Iterable[tuple[int, int]], *, sign: int) -> None:
     for inventory_id, quantity in lines:
         InventoryItem.objects.filter(inventory_id=inventory_id).update(
             committed=F("committed") + sign * quantity
@@ -396,7 +398,7 @@ def order_create(*, body: dict, channel_id: str) -> WarehouseOrder:
                 )
                 for line in lines
             )
-            _stock_commit(((line.inventory_id, line.quantity) for line in lines), sign=1)
+            stock_commit(((line.inventory_id, line.quantity) for line in lines), sign=1)
             OrderCreateAttempt.objects.filter(reference_id=reference).update(
                 created=F("created") + 1
             )
@@ -481,7 +483,7 @@ def order_cancel(*, order_id: int) -> CancelOutcome | None:
         for shipment in shipments:
             if shipment.status == WarehouseShipment.Status.CANCELLED:
                 continue
-            _stock_commit(((p.inventory_id, p.quantity) for p in shipment.products.all()), sign=-1)
+            stock_commit(((p.inventory_id, p.quantity) for p in shipment.products.all()), sign=-1)
             shipment.status = WarehouseShipment.Status.CANCELLED
             shipment.status_detail = "Cancelled"
             shipment.status_description = "Cancelled by the merchant"

@@ -32,3 +32,8 @@ class Command(BaseCommand):
             f"warehouse queue: {warehouse['queue']} (dead {warehouse['dead']}), "
             f"drains in about {warehouse['drain_seconds']} s"
         )
+        poll = counts["shopify_poll"]
+        self.stdout.write(
+            f"shopify poll: watermark {poll['watermark']}, lag {poll['lag_seconds']} s"
+            + (", pass in progress" if poll["pass_in_progress"] else "")
+        )

@@ -25,7 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("--every", type=float, default=5.0, help="Seconds between passes.")
         parser.add_argument("--ship-after", type=float, default=None)
         parser.add_argument("--deliver-after", type=float, default=None)
-        for name in ("partial-rate", "exception-rate", "duplicate-rate", "drop-rate"):
+        for name in (
+            "partial-rate",
+            "exception-rate",
+            "cancel-rate",
+            "duplicate-rate",
+            "drop-rate",
+        ):
             parser.add_argument(f"--{name}", type=_rate, default=None)
         parser.add_argument("--seed", type=int, default=None)
         parser.add_argument(
@@ -38,6 +44,7 @@ class Command(BaseCommand):
             "deliver_after_seconds": options["deliver_after"],
             "partial_rate": options["partial_rate"],
             "exception_rate": options["exception_rate"],
+            "cancel_rate": options["cancel_rate"],
             "duplicate_rate": options["duplicate_rate"],
             "drop_rate": options["drop_rate"],
             "target_url": options["url"] or None,
