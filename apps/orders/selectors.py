@@ -5,9 +5,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 
 from apps.audit.models import AuditEvent
+from apps.inventory.models import SkuMapping
 from apps.orders.models import Hold, Order, OrderLine
 from apps.sync.models import OutboxMessage, WebhookReceipt
 from apps.sync.selectors import outbox_backlog
@@ -46,6 +47,11 @@ def order_search(*, status: str = "", query: str = "") -> QuerySet[Order]:
             | Q(email__istartswith=query)
         )
     return orders.order_by("-shopify_created_at", "-id")
+
+
+def skus_mapped() -> QuerySet:
+    """Every mapped SKU, upper-cased (a subquery for 'not mapped any more')."""
+    return SkuMapping.objects.annotate(u=Upper("shopify_sku")).values("u")
 
 
 def holds_open() -> QuerySet[Hold]:

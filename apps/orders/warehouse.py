@@ -299,6 +299,17 @@ def on_shipment_recorded(hook: Callable[[Shipment], object]) -> Callable[[Shipme
     return hook
 
 
+# Apps above orders (invoicing) react, inside the transaction, when a recorded parcel turns out
+# never to have shipped.
+SHIPMENT_VOIDED_HOOKS: list[Callable[[Shipment], object]] = []
+
+
+def on_shipment_voided(hook: Callable[[Shipment], object]) -> Callable[[Shipment], object]:
+    if hook not in SHIPMENT_VOIDED_HOOKS:
+        SHIPMENT_VOIDED_HOOKS.append(hook)
+    return hook
+
+
 def _product_key(inventory_id: int | None, reference_id: str) -> str:
     return str(inventory_id) if inventory_id is not None else reference_id
 
