@@ -278,11 +278,22 @@ def order_resolve(*, order: Order, actor=None) -> Order:
             message=f"Status {previous} → {order.status}",
             data={"from": previous, "to": order.status, "mapping_version": order.mapping_version},
         )
-        if order.status == Order.Status.READY:
+        if order.status == Order.Status.READY and _warehouse_ships_any(order):
+            # An order where nothing ships (services, lines a person marked not shipped) has no
+            # warehouse order; invoicing drafts it on its own.
             order_submission_enqueue(order=order)
     else:
         order.save(update_fields=["mapping_version", "updated_at"])
     return order
+
+
+def _warehouse_ships_any(order: Order) -> bool:
+    return order.lines.filter(
+        requires_shipping=True,
+        quantity__gt=0,
+        handling="",
+        sku_mapping__warehouse_managed=True,
+    ).exists()
 
 
 def _order_cancel_at_warehouse(order: Order) -> Order:
