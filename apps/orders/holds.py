@@ -201,10 +201,11 @@ def holds_release_for_mapping(version: MappingVersion) -> list[Order]:
         )
     )
     released = []
-    for order in Order.objects.select_for_update().filter(
-        Exists(fixable), status=Order.Status.HELD
-    ):
-        _resolved(order, None, "order.hold_auto_released", {"mapping_version": version.pk})
-        if order.status != Order.Status.HELD:
-            released.append(order)
+    with transaction.atomic():  # the caller's transaction (mapping_version_bump runs inside one)
+        for order in Order.objects.select_for_update().filter(
+            Exists(fixable), status=Order.Status.HELD
+        ):
+            _resolved(order, None, "order.hold_auto_released", {"mapping_version": version.pk})
+            if order.status != Order.Status.HELD:
+                released.append(order)
     return released
