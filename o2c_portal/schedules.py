@@ -83,6 +83,11 @@ SIMULATOR_SCHEDULES: list[ScheduleDeclaration] = [
         minutes=1,
     ),
     ScheduleDeclaration(
+        name="sandbox.returns_tick",
+        func="apps.sandbox.shopify.simulator.returns_tick",
+        minutes=1,
+    ),
+    ScheduleDeclaration(
         name="sandbox.helpdesk_tick",
         func="apps.sandbox.helpdesk.helpdesk_tick",
         minutes=1,
