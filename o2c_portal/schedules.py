@@ -65,6 +65,11 @@ STATIC_SCHEDULES: list[ScheduleDeclaration] = [
         minutes=settings.SCHEDULE_MINUTES["XERO_RECONCILE"],
     ),
     ScheduleDeclaration(
+        name="invoicing.scan",
+        func="apps.invoicing.credits.invoicing_scan",
+        minutes=1,
+    ),
+    ScheduleDeclaration(
         name="orders.shopify_subscriptions",
         func="apps.orders.reconcile.webhook_subscriptions_check_task",
         minutes=settings.SCHEDULE_MINUTES["SHOPIFY_SUBSCRIPTIONS"],
@@ -75,6 +80,11 @@ SIMULATOR_SCHEDULES: list[ScheduleDeclaration] = [
     ScheduleDeclaration(
         name="sandbox.storefront_tick",
         func="apps.sandbox.shopify.simulator.storefront_tick",
+        minutes=1,
+    ),
+    ScheduleDeclaration(
+        name="sandbox.returns_tick",
+        func="apps.sandbox.shopify.simulator.returns_tick",
         minutes=1,
     ),
     ScheduleDeclaration(

@@ -31,6 +31,7 @@ from apps.inventory.models import (
     MappingVersion,
     ShippingMethodMapping,
     SkuMapping,
+    TaxTypeMapping,
     WarehouseComponent,
 )
 from apps.inventory.resources import SkuMappingResource
@@ -264,3 +265,33 @@ class ShippingMethodMappingAdmin(admin.ModelAdmin):
         with transaction.atomic():
             super().delete_model(request, obj)
             mapping_version_bump(actor=request.user, summary=f"shipping method {obj} deleted")
+
+
+@admin.register(TaxTypeMapping)
+class TaxTypeMappingAdmin(admin.ModelAdmin):
+    """Shopify tax line (title, rate, currency, country) → Xero tax type and its rate in Xero.
+
+    Saving bumps the mapping version; orders held only for a tax line this row now maps are
+    released in the same transaction.
+    """
+
+    list_display = (
+        "shopify_title",
+        "shopify_rate",
+        "currency",
+        "country_code",
+        "xero_tax_type",
+        "xero_rate",
+    )
+    list_filter = ("currency", "country_code", "xero_tax_type")
+    search_fields = ("shopify_title", "xero_tax_type")
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            mapping_version_bump(actor=request.user, summary=f"tax type {obj}")
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            mapping_version_bump(actor=request.user, summary=f"tax type {obj} deleted")

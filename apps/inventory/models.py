@@ -186,3 +186,113 @@ class ShippingMethodMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shopify_shipping} → {self.shipbob_shipping_method}"
+
+
+class TaxTypeMapping(models.Model):
+    """A Shopify tax line (title, rate; the order's currency or country) → the Xero tax type it posts
+    under. Blank currency / country / rate match any; the most specific row wins."""
+
+    shopify_title = models.CharField(
+        "Shopify tax title",
+        max_length=255,
+        help_text="The tax line's title as Shopify writes it (e.g. 'NY State Tax', 'GB VAT'); "
+        "matched without regard to case.",
+    )
+    shopify_rate = models.DecimalField(
+        "Shopify rate",
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="The tax line's rate as a fraction (0.2 for 20%). Blank: any rate.",
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, help_text="The order's currency (e.g. USD). Blank: any."
+    )
+    country_code = models.CharField(
+        "Country",
+        max_length=2,
+        blank=True,
+        help_text="The shipping address's country code (e.g. US). Blank: any.",
+    )
+    xero_tax_type = models.CharField("Xero TaxType", max_length=50)
+    xero_rate = models.DecimalField(
+        "Xero rate (%)",
+        max_digits=7,
+        decimal_places=4,
+        help_text="The rate this tax type has in Xero (8.875 for 8.875%): drafts check that Xero's "
+        "own per-line rounding comes to Shopify's figures.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["shopify_title", "currency", "country_code"]
+        verbose_name = "tax type mapping"
+        constraints = [
+            models.UniqueConstraint(
+                Upper("shopify_title"),
+                "shopify_rate",
+                "currency",
+                "country_code",
+                name="taxtypemapping_unique_key",
+                violation_error_message="This tax title, rate, currency and country are already mapped.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(shopify_title="") & ~models.Q(xero_tax_type=""),
+                name="taxtypemapping_not_empty",
+                violation_error_message="The tax title and the Xero tax type must not be empty.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        rate = f" {self.shopify_rate:g}" if self.shopify_rate is not None else ""
+        where = "/".join(filter(None, [self.currency, self.country_code])) or "any"
+        return f"{self.shopify_title}{rate} ({where}) → {self.xero_tax_type}"
+
+    def clean(self) -> None:
+        self.shopify_title = (self.shopify_title or "").strip()
+        self.xero_tax_type = (self.xero_tax_type or "").strip()
+        self.currency = (self.currency or "").strip().upper()
+        self.country_code = (self.country_code or "").strip().upper()
+        # The database treats two blank rates as different: check "any rate" twins here.
+        rate = (
+            {"shopify_rate__isnull": True}
+            if self.shopify_rate is None
+            else {"shopify_rate": self.shopify_rate}
+        )
+        twins = TaxTypeMapping.objects.annotate(title_upper=Upper("shopify_title")).filter(
+            title_upper=self.shopify_title.upper(),
+            currency=self.currency,
+            country_code=self.country_code,
+            **rate,
+        )
+        if twins.exclude(pk=self.pk).exists():
+            raise ValidationError(
+                "This tax title, rate, currency and country are already mapped: edit that row."
+            )
+
+
+class TitleMapping(models.Model):
+    """A custom item's title (a Shopify line with no SKU and no variant) → the SKU mapping it is.
+
+    Chosen by a person from the holds page: the portal never guesses a SKU.
+    """
+
+    shopify_title = models.CharField(
+        "Shopify line title", max_length=500, help_text="Matched without regard to case."
+    )
+    sku_mapping = models.ForeignKey(SkuMapping, on_delete=models.CASCADE, related_name="titles")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["shopify_title"]
+        constraints = [
+            models.UniqueConstraint(Upper("shopify_title"), name="titlemapping_unique_title"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shopify_title} → {self.sku_mapping}"

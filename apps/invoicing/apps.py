@@ -7,5 +7,5 @@ class InvoicingConfig(AppConfig):
     verbose_name = "Invoicing (Xero)"
 
     def ready(self) -> None:
-        # Registers the shipment hook that builds drafts, and the Xero outbox actions.
-        from apps.invoicing import drafts, posting  # noqa: F401
+        # Registers the shipment hooks (drafts, voids) and the Xero outbox actions.
+        from apps.invoicing import credits, drafts, posting  # noqa: F401

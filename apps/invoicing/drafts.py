@@ -1,10 +1,15 @@
-"""An invoice draft per shipment, right to the cent.
+"""Invoice drafts, right to the cent: one per shipment, plus one for an order where nothing ships.
 
 Each shipped unit is billed at Shopify's unit price; its discount and tax are Shopify's own figures
 for the line, shared pro rata by quantity, with the last units of a line taking the remainder so
-the shares add up exactly. Refunded units are not billed. Shipping goes on the order's first draft.
-The draft that bills the order's last units is checked against Shopify's total: a drift of a few
-cents (Xero's or our rounding) becomes a rounding line; anything larger flags a variance.
+the shares add up exactly. Refunded units are not billed. Shipping and every line the warehouse
+never ships (no SKU marked not shipped or by hand, not warehouse-managed, no shipping required) go
+on the order's first draft; an order where nothing ships gets one draft of its own. The draft that
+bills the order's last units is checked against Shopify's current total (less credit notes): a
+drift of a few cents becomes a rounding line; anything larger flags a variance.
+
+Each line posts under the Xero tax type its Shopify tax lines map to (apps/inventory), and carries
+that type's rate so the draft can do Xero's own arithmetic (tax per line, rounded to the cent).
 """
 
 from dataclasses import dataclass
@@ -13,21 +18,60 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from apps.audit import verbs
 from apps.audit.services import audit_record
-from apps.invoicing.models import InvoiceDraft, InvoiceDraftLine
+from apps.invoicing.models import (
+    DEAD_STATUSES,
+    CreditNoteDraft,
+    DraftLine,
+    InvoiceDraft,
+    InvoiceDraftLine,
+)
 from apps.orders.models import Order, OrderLine, Shipment
+from apps.orders.taxes import tax_types_for
 from apps.orders.warehouse import on_shipment_recorded
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
+ORDER_PREFETCH = (
+    "lines__tax_lines",
+    "lines__discount_allocations",
+    "lines__sku_mapping__components",
+    "refunds__lines",
+    "shipping_lines__tax_lines",
+)
 
 
 def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def live(drafts: QuerySet) -> QuerySet:
+    """Drafts that count towards the order's money: not rejected, not voided."""
+    return drafts.exclude(status__in=DEAD_STATUSES)
+
+
+def xero_line_tax(*, line_amount: Decimal, rate: Decimal, inclusive: bool) -> Decimal:
+    """The tax Xero itself computes for a line: its rate on the line amount, rounded per line."""
+    if inclusive:
+        return cents(line_amount * rate / (HUNDRED + rate))
+    return cents(line_amount * rate / HUNDRED)
+
+
+def ships(line: OrderLine) -> bool:
+    """Whether the warehouse ships this line (else it is billed on the order's first draft)."""
+    mapping = line.sku_mapping
+    return bool(
+        line.requires_shipping
+        and not line.handling
+        and mapping is not None
+        and mapping.warehouse_managed
+        and mapping.components.all()
+    )
 
 
 @dataclass(frozen=True)
@@ -62,11 +106,11 @@ def line_figures(line: OrderLine) -> LineFigures:
     )
 
 
-def _billed_before(order: Order) -> dict[int, tuple[int, Decimal, Decimal]]:
-    """Per order line: units, discount and tax already on the order's other live drafts (one query)."""
+def billed_before(order: Order) -> dict[int, tuple[int, Decimal, Decimal]]:
+    """Per order line: units, discount and tax already on the order's live drafts (one query)."""
     rows = (
         InvoiceDraftLine.objects.filter(draft__order=order, kind=InvoiceDraftLine.Kind.ITEM)
-        .exclude(draft__status=InvoiceDraft.Status.REJECTED)
+        .exclude(draft__status__in=DEAD_STATUSES)
         .values("order_line")
         .annotate(q=Sum("quantity"), d=Sum("discount_amount"), t=Sum("tax_amount"))
     )
@@ -75,50 +119,86 @@ def _billed_before(order: Order) -> dict[int, tuple[int, Decimal, Decimal]]:
     }
 
 
-def _share(total: Decimal, part: int, whole: int) -> Decimal:
+def share(total: Decimal, part: int, whole: int) -> Decimal:
     return cents(total * part / whole) if whole else ZERO
 
 
-def _item_lines(shipment: Shipment, order: Order) -> tuple[list[InvoiceDraftLine], bool]:
+def line_description(line: OrderLine) -> str:
+    return f"{line.title}{' — ' + line.variant_title if line.variant_title else ''}"[:500]
+
+
+def tax_fields(resolution, *, fallback: str, line_amount: Decimal, tax: Decimal, inclusive: bool):
+    """tax_type, tax_rate and the source notes for a line (Xero's own figure beside Shopify's)."""
+    if not resolution.resolved:
+        # The order should have been held; a draft is still made and flagged for Finance.
+        return fallback, None, {"tax_type_problem": resolution.problem}
+    xero_tax = xero_line_tax(
+        line_amount=line_amount, rate=resolution.xero_rate, inclusive=inclusive
+    )
+    return (
+        resolution.tax_type,
+        resolution.xero_rate,
+        {"xero_tax": str(xero_tax), "xero_tax_agrees": xero_tax == tax},
+    )
+
+
+def _item_lines(
+    shipment: Shipment | None, order: Order, *, first: bool
+) -> tuple[list[InvoiceDraftLine], bool]:
     """The draft's item lines, and whether this draft bills the last unbilled units of the order."""
     lines = []
-    shipped = {sl.order_line_id: sl.quantity for sl in shipment.lines.all()}
+    shipped = {sl.order_line_id: sl.quantity for sl in shipment.lines.all()} if shipment else {}
     complete = True
-    billed = _billed_before(order)
-    for line in order.lines.all():
+    billed = billed_before(order)
+    order_lines = list(order.lines.all())
+    resolutions = dict(zip(order_lines, tax_types_for(order, order_lines), strict=True))
+    inclusive = order.taxes_included
+    for line in order_lines:
         figures = line_figures(line)
         done_qty, done_discount, done_tax = billed.get(line.pk, (0, ZERO, ZERO))
-        quantity = min(shipped.get(line.pk, 0), max(0, figures.quantity - done_qty))
-        if done_qty + quantity < figures.quantity and line.requires_shipping:
+        left = max(0, figures.quantity - done_qty)
+        # A shipped line bills what this parcel carried; any other line bills in full, first.
+        billable_now = shipped.get(line.pk, 0) if ships(line) else (left if first else 0)
+        quantity = min(billable_now, left)
+        if done_qty + quantity < figures.quantity:
             complete = False
         if quantity == 0:
             continue
         if done_qty + quantity == figures.quantity:  # the last units take the remainder
             discount, tax = figures.discount - done_discount, figures.tax - done_tax
         else:
-            discount = _share(figures.discount, quantity, figures.quantity)
-            tax = _share(figures.tax, quantity, figures.quantity)
+            discount = share(figures.discount, quantity, figures.quantity)
+            tax = share(figures.tax, quantity, figures.quantity)
         mapping = line.sku_mapping
+        line_amount = line.price * quantity - discount
+        tax_type, rate, tax_source = tax_fields(
+            resolutions[line],
+            fallback=mapping.xero_tax_type if mapping else "NONE",
+            line_amount=line_amount,
+            tax=tax,
+            inclusive=inclusive,
+        )
         lines.append(
             InvoiceDraftLine(
                 kind=InvoiceDraftLine.Kind.ITEM,
                 order_line=line,
-                description=f"{line.title}{' — ' + line.variant_title if line.variant_title else ''}"[
-                    :500
-                ],
+                description=line_description(line),
                 quantity=Decimal(quantity),
                 unit_amount=line.price,
                 discount_amount=discount,
                 tax_amount=tax,
-                line_amount=line.price * quantity - discount,
+                line_amount=line_amount,
                 item_code=mapping.xero_item_code if mapping else "",
                 account_code=mapping.xero_account_code
                 if mapping
                 else settings.XERO["SALES_ACCOUNT_CODE"],
-                tax_type=mapping.xero_tax_type if mapping else settings.XERO["SHIPPING_TAX_TYPE"],
+                tax_type=tax_type,
+                tax_rate=rate,
                 source={
                     "shopify_line_id": line.shopify_id,
                     "sku": line.sku,
+                    "ships": ships(line),
+                    "handling": line.handling,
                     "units_billable": figures.quantity,
                     "units_billed_before": done_qty,
                     "line_discount": str(figures.discount),
@@ -128,6 +208,7 @@ def _item_lines(shipment: Shipment, order: Order) -> tuple[list[InvoiceDraftLine
                         for t in line.tax_lines.all()
                     ],
                     "mapping_version": order.mapping_version,
+                    **tax_source,
                 },
             )
         )
@@ -136,11 +217,20 @@ def _item_lines(shipment: Shipment, order: Order) -> tuple[list[InvoiceDraftLine
 
 def _shipping_lines(order: Order) -> list[InvoiceDraftLine]:
     lines = []
-    for shipping in order.shipping_lines.all():
+    shipping_lines = list(order.shipping_lines.all())
+    resolutions = tax_types_for(order, shipping_lines)
+    for shipping, resolution in zip(shipping_lines, resolutions, strict=True):
         if shipping.price == 0 and shipping.discounted_price == 0:
             continue
         tax = sum((t.amount for t in shipping.tax_lines.all()), ZERO)
         discount = shipping.price - shipping.discounted_price
+        tax_type, rate, tax_source = tax_fields(
+            resolution,
+            fallback=settings.XERO["SHIPPING_TAX_TYPE"],
+            line_amount=shipping.price - discount,
+            tax=tax,
+            inclusive=order.taxes_included,
+        )
         lines.append(
             InvoiceDraftLine(
                 kind=InvoiceDraftLine.Kind.SHIPPING,
@@ -151,19 +241,115 @@ def _shipping_lines(order: Order) -> list[InvoiceDraftLine]:
                 tax_amount=tax,
                 line_amount=shipping.price - discount,
                 account_code=settings.XERO["SHIPPING_ACCOUNT_CODE"],
-                tax_type=settings.XERO["SHIPPING_TAX_TYPE"],
-                source={"shopify_shipping_line_id": shipping.shopify_id, "code": shipping.code},
+                tax_type=tax_type,
+                tax_rate=rate,
+                source={
+                    "shopify_shipping_line_id": shipping.shopify_id,
+                    "code": shipping.code,
+                    **tax_source,
+                },
             )
         )
     return lines
 
 
-def _totals(lines: list[InvoiceDraftLine], inclusive: bool) -> tuple[Decimal, Decimal, Decimal]:
+def draft_totals(lines: list[DraftLine], inclusive: bool) -> tuple[Decimal, Decimal, Decimal]:
     amounts = sum((line.line_amount for line in lines), ZERO)
     tax = sum((line.tax_amount for line in lines), ZERO)
     if inclusive:
         return amounts - tax, tax, amounts
     return amounts, tax, amounts + tax
+
+
+def shopify_current_total(order: Order) -> Decimal:
+    return order.current_total_price if order.current_total_price is not None else order.total_price
+
+
+def credited(order: Order) -> Decimal:
+    """What the order's live credit notes give back."""
+    return live(CreditNoteDraft.objects.filter(order=order)).aggregate(s=Sum("total"))[
+        "s"
+    ] or Decimal(0)
+
+
+def contact_number_for(order: Order) -> str:
+    if settings.XERO["CONTACT_MODE"] == "customer" and order.customer_id:
+        return str(order.customer_id)
+    return settings.XERO["SALES_CONTACT_NUMBER"]
+
+
+def invoice_draft_build(*, order: Order, shipment: Shipment | None) -> InvoiceDraft | None:
+    """Build one draft (for a shipment, or for an order where nothing ships); the caller holds the
+    order's row lock. None when there is nothing left to bill."""
+    order = Order.objects.prefetch_related(*ORDER_PREFETCH).get(pk=order.pk)
+    first = not live(order.invoice_drafts.all()).exists()
+    items, complete = _item_lines(shipment, order, first=first)
+    lines = items + (_shipping_lines(order) if first else [])
+    if not lines:
+        return None
+    inclusive = order.taxes_included
+    subtotal, tax, total = draft_totals(lines, inclusive)
+    expected = total
+    variance = ZERO
+    if complete:
+        shopify_total = shopify_current_total(order)
+        before = live(order.invoice_drafts.all()).aggregate(s=Sum("total"))["s"] or ZERO
+        credits = credited(order)
+        # Drafts − credit notes must come to Shopify's current total.
+        expected = shopify_total - before + credits
+        drift = expected - total
+        if drift and abs(drift) <= settings.XERO["ROUNDING_TOLERANCE"]:
+            lines.append(
+                InvoiceDraftLine(
+                    kind=InvoiceDraftLine.Kind.ROUNDING,
+                    description="Rounding",
+                    quantity=Decimal(1),
+                    unit_amount=drift,
+                    line_amount=drift,
+                    account_code=settings.XERO["ROUNDING_ACCOUNT_CODE"],
+                    tax_type="NONE",
+                    tax_rate=Decimal(0),
+                    source={
+                        "shopify_total": str(shopify_total),
+                        "drafts_before": str(before),
+                        "credit_notes": str(credits),
+                    },
+                )
+            )
+            subtotal, tax, total = draft_totals(lines, inclusive)
+        variance = total - expected
+    moment = shipment.shipped_at if shipment and shipment.shipped_at else None
+    issued = timezone.localdate(moment) if moment else timezone.localdate()
+    key = shipment.shipbob_shipment_id if shipment else f"ORDER-{order.shopify_id}"
+    draft = InvoiceDraft.objects.create(
+        shipment=shipment,
+        order=order,
+        reference=f"{settings.XERO['REFERENCE_PREFIX']}{key}",
+        currency=order.currency,
+        line_amount_types="Inclusive" if inclusive else "Exclusive",
+        subtotal=subtotal,
+        total_tax=tax,
+        total=total,
+        expected_total=expected,
+        variance=variance,
+        mapping_version=order.mapping_version,
+        contact_number=contact_number_for(order),
+        contact_name=order.customer_name or order.email or "Shopify customer",
+        contact_email=order.email,
+        invoice_date=issued,
+        due_date=issued + timedelta(days=settings.XERO["DUE_DAYS"]),
+    )
+    for line in lines:
+        line.draft = draft
+    InvoiceDraftLine.objects.bulk_create(lines)
+    audit_record(
+        actor=None,
+        actor_label="system:invoicing",
+        verb="invoice_draft.created",
+        target=draft,
+        data={"order": order.name, "total": str(total), "variance": str(variance)},
+    )
+    return draft
 
 
 def invoice_draft_for_shipment(*, shipment: Shipment) -> InvoiceDraft | None:
@@ -173,89 +359,7 @@ def invoice_draft_for_shipment(*, shipment: Shipment) -> InvoiceDraft | None:
         existing = InvoiceDraft.objects.filter(shipment=shipment).first()
         if existing:
             return existing
-        order = Order.objects.prefetch_related(
-            "lines__tax_lines",
-            "lines__discount_allocations",
-            "lines__sku_mapping",
-            "refunds__lines",
-            "shipping_lines__tax_lines",
-        ).get(pk=order.pk)
-        items, complete = _item_lines(shipment, order)
-        first = not order.invoice_drafts.exclude(status=InvoiceDraft.Status.REJECTED).exists()
-        lines = items + (_shipping_lines(order) if first else [])
-        if not lines:
-            return None
-        inclusive = order.taxes_included
-        subtotal, tax, total = _totals(lines, inclusive)
-        expected = total
-        variance = ZERO
-        if complete:
-            shopify_total = (
-                order.current_total_price
-                if order.current_total_price is not None
-                else order.total_price
-            )
-            before = (
-                order.invoice_drafts.exclude(status=InvoiceDraft.Status.REJECTED).aggregate(
-                    s=Sum("total")
-                )["s"]
-                or ZERO
-            )
-            expected = shopify_total - before
-            drift = expected - total
-            if drift and abs(drift) <= settings.XERO["ROUNDING_TOLERANCE"]:
-                lines.append(
-                    InvoiceDraftLine(
-                        kind=InvoiceDraftLine.Kind.ROUNDING,
-                        description="Rounding",
-                        quantity=Decimal(1),
-                        unit_amount=drift,
-                        line_amount=drift,
-                        account_code=settings.XERO["ROUNDING_ACCOUNT_CODE"],
-                        tax_type="NONE",
-                        source={"shopify_total": str(shopify_total), "drafts_before": str(before)},
-                    )
-                )
-                subtotal, tax, total = _totals(lines, inclusive)
-            variance = total - expected
-        shipped_on = (
-            timezone.localdate(shipment.shipped_at) if shipment.shipped_at else timezone.localdate()
-        )
-        draft = InvoiceDraft.objects.create(
-            shipment=shipment,
-            order=order,
-            reference=f"{settings.XERO['REFERENCE_PREFIX']}{shipment.shipbob_shipment_id}",
-            currency=order.currency,
-            line_amount_types="Inclusive" if inclusive else "Exclusive",
-            subtotal=subtotal,
-            total_tax=tax,
-            total=total,
-            expected_total=expected,
-            variance=variance,
-            mapping_version=order.mapping_version,
-            contact_number=_contact_number(order),
-            contact_name=order.customer_name or order.email or "Shopify customer",
-            contact_email=order.email,
-            invoice_date=shipped_on,
-            due_date=shipped_on + timedelta(days=settings.XERO["DUE_DAYS"]),
-        )
-        for line in lines:
-            line.draft = draft
-        InvoiceDraftLine.objects.bulk_create(lines)
-        audit_record(
-            actor=None,
-            actor_label="system:invoicing",
-            verb=verbs.INVOICE_DRAFT_CREATED,
-            target=draft,
-            data={"order": order.name, "total": str(total), "variance": str(variance)},
-        )
-    return draft
-
-
-def _contact_number(order: Order) -> str:
-    if settings.XERO["CONTACT_MODE"] == "customer" and order.customer_id:
-        return str(order.customer_id)
-    return settings.XERO["SALES_CONTACT_NUMBER"]
+        return invoice_draft_build(order=order, shipment=shipment)
 
 
 @on_shipment_recorded

@@ -15,16 +15,28 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.invoicing.connection import xero_call_recorded, xero_client
-from apps.invoicing.models import InvoiceDraft, XeroContact
+from apps.invoicing.credits import credit_note_for_posted_draft
+from apps.invoicing.drafts import xero_line_tax
+from apps.invoicing.models import CreditNoteDraft, InvoiceDraft, XeroContact
 from apps.sync.alerts import alert_raise
 from apps.sync.models import OutboxMessage
 from apps.sync.outbox import Failed, Sent, outbox_action, outbox_enqueue
 from integrations.http import PeerError
-from integrations.xero.client import XeroClient, contact_body, invoice_body
+from integrations.xero.client import (
+    XeroClient,
+    allocation_body,
+    contact_body,
+    credit_note_body,
+    invoice_body,
+)
 
 PEER = "xero"
+# Approved and not yet in Xero; a failed draft that Ops replays (after a fix that did not change
+# it) is sent again with its approver. Any change returns a draft to review (services.py).
+UNSENT = (InvoiceDraft.Status.APPROVED, InvoiceDraft.Status.FAILED)
 BATCH = 50
 LANE_RECONCILE = 50
+LANE_INVOICES = 40
 
 
 def _batch_key(kind: str, bodies: list[dict]) -> str:
@@ -96,7 +108,10 @@ def _limits_record(client: XeroClient) -> None:
         )
 
 
-def _invoice(draft: InvoiceDraft, contact_id: str) -> dict:
+def line_items(draft: InvoiceDraft | CreditNoteDraft) -> list[dict]:
+    """Xero LineItems. Tax is left to Xero's own arithmetic (its rate, rounded per line) where that
+    comes to Shopify's figure; a line where it would not carries Shopify's tax as TaxAmount."""
+    inclusive = draft.line_amount_types == "Inclusive"
     lines = []
     for line in draft.lines.all():
         item = {
@@ -105,13 +120,22 @@ def _invoice(draft: InvoiceDraft, contact_id: str) -> dict:
             "UnitAmount": line.unit_amount,
             "AccountCode": line.account_code,
             "TaxType": line.tax_type,
-            "TaxAmount": line.tax_amount,
         }
+        agrees = line.tax_rate is not None and line.tax_amount == xero_line_tax(
+            line_amount=line.line_amount, rate=line.tax_rate, inclusive=inclusive
+        )
+        if not agrees:
+            item["TaxAmount"] = line.tax_amount
         if line.item_code:
             item["ItemCode"] = line.item_code
         if line.discount_amount:
             item["DiscountAmount"] = line.discount_amount
         lines.append(item)
+    return lines
+
+
+def _invoice(draft: InvoiceDraft, contact_id: str) -> dict:
+    lines = line_items(draft)
     return invoice_body(
         reference=draft.reference,
         contact_id=contact_id,
@@ -129,6 +153,8 @@ def _posted(message: OutboxMessage, result: dict) -> None:
     if result.get("skipped"):
         return
     draft = InvoiceDraft.objects.select_for_update().get(pk=message.payload["draft_id"])
+    # Voided while the post was in flight: it reached Xero all the same, so it is credited.
+    voided = draft.status == InvoiceDraft.Status.VOIDED
     draft.status = InvoiceDraft.Status.POSTED
     draft.xero_invoice_id = result["invoice_id"]
     draft.xero_total = Decimal(result["total"]) if result.get("total") is not None else None
@@ -143,6 +169,10 @@ def _posted(message: OutboxMessage, result: dict) -> None:
         )
         draft.reconciled_at = timezone.now()
     draft.save()
+    if voided:
+        credit_note_for_posted_draft(draft=draft, reason=draft.void_reason or "Voided in flight")
+    for credit_note in draft.credit_notes.filter(status=CreditNoteDraft.Status.POSTED):
+        allocation_enqueue(credit_note=credit_note)
 
 
 @transaction.atomic
@@ -165,9 +195,7 @@ def xero_invoice_post(messages: list[OutboxMessage]) -> list:
     sendable = []
     for message in messages:
         draft = drafts[message.payload["draft_id"]]
-        # A failed draft that Ops replays (after a fix) is sent again; it still carries its approver.
-        sendable_statuses = (InvoiceDraft.Status.APPROVED, InvoiceDraft.Status.FAILED)
-        if draft.status not in sendable_statuses or draft.approved_by_id is None:
+        if draft.status not in UNSENT or draft.approved_by_id is None:
             outcomes[message.pk] = Sent(result={"skipped": draft.status})
         else:
             sendable.append((message, draft))
@@ -225,6 +253,176 @@ def xero_invoice_post(messages: list[OutboxMessage]) -> list:
             _limits_record(client)
             client.close()
     return [outcomes[message.pk] for message in messages]
+
+
+# --- Credit notes -------------------------------------------------------------------------------
+
+
+def allocation_enqueue(*, credit_note: CreditNoteDraft) -> OutboxMessage | None:
+    """Queue the allocation of a posted credit note to its posted invoice (in the caller's
+    transaction). Xero allocates only AUTHORISED documents: with DRAFT postings Finance allocates
+    in Xero after approving both there."""
+    if settings.XERO["INVOICE_STATUS"] != "AUTHORISED" or credit_note.allocated_at:
+        return None
+    if not (credit_note.xero_credit_note_id and credit_note.invoice.xero_invoice_id):
+        return None
+    return outbox_enqueue(
+        peer=PEER,
+        action="credit_note_allocate",
+        idempotency_key=f"xero.credit_note_allocate:{credit_note.reference}",
+        payload={"credit_note_id": credit_note.pk},
+        priority=LANE_INVOICES,
+        subject=credit_note,
+    )
+
+
+@transaction.atomic
+def _credit_posted(message: OutboxMessage, result: dict) -> None:
+    if result.get("skipped"):
+        return
+    draft = CreditNoteDraft.objects.select_for_update().get(pk=message.payload["draft_id"])
+    draft.status = CreditNoteDraft.Status.POSTED
+    draft.xero_credit_note_id = result["credit_note_id"]
+    draft.xero_total = Decimal(result["total"]) if result.get("total") is not None else None
+    draft.posted_at = timezone.now()
+    draft.post_error = ""
+    draft.save()
+    allocation_enqueue(credit_note=draft)
+
+
+@transaction.atomic
+def _credit_post_dead(message: OutboxMessage, error: PeerError) -> None:
+    draft = CreditNoteDraft.objects.select_for_update().get(pk=message.payload["draft_id"])
+    draft.status = CreditNoteDraft.Status.FAILED
+    draft.post_error = error.message
+    draft.save(update_fields=["status", "post_error", "updated_at"])
+
+
+def _credit_note(draft: CreditNoteDraft, contact_id: str) -> dict:
+    return credit_note_body(
+        reference=draft.reference,
+        contact_id=contact_id,
+        date=draft.credit_date,
+        currency=draft.currency,
+        line_amount_types=draft.line_amount_types,
+        status=settings.XERO["INVOICE_STATUS"],
+        lines=line_items(draft),
+    )
+
+
+@outbox_action(
+    PEER, "credit_note_post", batch_size=BATCH, on_done=_credit_posted, on_dead=_credit_post_dead
+)
+def xero_credit_note_post(messages: list[OutboxMessage]) -> list:
+    """Approved credit notes → Xero's CreditNotes, 50 a call, looked up by Reference on a retry."""
+    drafts = CreditNoteDraft.objects.prefetch_related("lines").in_bulk(
+        [m.payload["draft_id"] for m in messages]
+    )
+    outcomes: dict[int, object] = {}
+    sendable = []
+    for message in messages:
+        draft = drafts[message.payload["draft_id"]]
+        if draft.status not in UNSENT or draft.approved_by_id is None:
+            outcomes[message.pk] = Sent(result={"skipped": draft.status})
+        else:
+            sendable.append((message, draft))
+    if sendable:
+        client = xero_client()
+        try:
+            if any(message.attempts > 1 or message.last_error for message, _ in sendable):
+                existing = {
+                    note.reference: note
+                    for note in client.credit_notes_by_reference([d.reference for _, d in sendable])
+                }
+                for message, draft in list(sendable):
+                    found = existing.get(draft.reference)
+                    if found:
+                        outcomes[message.pk] = Sent(
+                            result={"credit_note_id": found.invoice_id, "total": str(found.total)}
+                        )
+                        sendable.remove((message, draft))
+            if sendable:
+                contacts, refused = _contacts_ensure(client, [d for _, d in sendable])
+                for message, draft in list(sendable):
+                    if draft.contact_number not in contacts:
+                        words = refused.get(draft.contact_number) or "Xero did not create it"
+                        outcomes[message.pk] = Failed(
+                            error=PeerError(
+                                PEER, f"contact {draft.contact_number}: {words}", retryable=False
+                            )
+                        )
+                        sendable.remove((message, draft))
+            if sendable:
+                bodies = [_credit_note(d, contacts[d.contact_number]) for _, d in sendable]
+                results = client.credit_notes_put(
+                    bodies, idempotency_key=_batch_key("credit-notes", bodies)
+                )
+                for (message, _draft), result in zip(sendable, results, strict=True):
+                    if result.has_errors:
+                        outcomes[message.pk] = Failed(
+                            error=PeerError(
+                                PEER, "; ".join(result.errors) or "Xero refused it", retryable=False
+                            )
+                        )
+                    else:
+                        outcomes[message.pk] = Sent(
+                            result={"credit_note_id": result.invoice_id, "total": str(result.total)}
+                        )
+        finally:
+            _limits_record(client)
+            client.close()
+    return [outcomes[message.pk] for message in messages]
+
+
+@transaction.atomic
+def _allocated(message: OutboxMessage, result: dict) -> None:
+    CreditNoteDraft.objects.filter(pk=message.payload["credit_note_id"]).update(
+        allocated_at=timezone.now(), allocation_error=""
+    )
+
+
+@transaction.atomic
+def _allocation_dead(message: OutboxMessage, error: PeerError) -> None:
+    CreditNoteDraft.objects.filter(pk=message.payload["credit_note_id"]).update(
+        allocation_error=error.message
+    )
+
+
+@outbox_action(PEER, "credit_note_allocate", on_done=_allocated, on_dead=_allocation_dead)
+def xero_credit_note_allocate(messages: list[OutboxMessage]) -> list:
+    """One allocation call per credit note (Xero has no batch for them); a retry looks first."""
+    notes = CreditNoteDraft.objects.select_related("invoice").in_bulk(
+        [m.payload["credit_note_id"] for m in messages]
+    )
+    outcomes = []
+    client = xero_client()
+    try:
+        for message in messages:
+            note = notes[message.payload["credit_note_id"]]
+            invoice_id = note.invoice.xero_invoice_id
+            if message.attempts > 1 and invoice_id in client.credit_note_allocations(
+                note.xero_credit_note_id
+            ):
+                outcomes.append(Sent(result={"found": True}))
+                continue
+            body = allocation_body(
+                invoice_id=invoice_id,
+                amount=min(note.total, note.invoice.total),
+                date=timezone.localdate(),
+            )
+            errors = client.credit_note_allocate(
+                note.xero_credit_note_id,
+                body,
+                idempotency_key=f"o2c-allocation-{note.reference}"[:128],
+            )
+            if errors:
+                outcomes.append(Failed(error=PeerError(PEER, "; ".join(errors), retryable=False)))
+            else:
+                outcomes.append(Sent(result={"invoice_id": invoice_id}))
+    finally:
+        _limits_record(client)
+        client.close()
+    return outcomes
 
 
 # --- Reconciliation ------------------------------------------------------------------------------

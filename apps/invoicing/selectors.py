@@ -1,16 +1,29 @@
 """Read queries for the finance pages: the draft queue, its totals, one draft, reconciliation."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from apps.audit.models import AuditEvent
-from apps.invoicing.models import InvoiceDraft, InvoiceDraftLine
+from apps.invoicing.models import DEAD_STATUSES, CreditNoteDraft, InvoiceDraft, InvoiceDraftLine
+from apps.orders.models import Order
 from apps.sync.models import OutboxMessage
 
 CENT = Decimal("0.01")
-AUDIT_TARGET = InvoiceDraft._meta.label_lower  # "invoicing.invoicedraft"
+MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 def invoice_drafts_search(
@@ -73,10 +86,25 @@ def invoice_draft_for_page(pk: int) -> QuerySet[InvoiceDraft]:
     )
 
 
-def invoice_draft_audit(draft: InvoiceDraft) -> QuerySet[AuditEvent]:
+def draft_audit(draft: InvoiceDraft | CreditNoteDraft) -> QuerySet[AuditEvent]:
     """The draft's audit rows, oldest first: created, corrected, approved or rejected."""
-    return AuditEvent.objects.filter(target_type=AUDIT_TARGET, target_id=str(draft.pk)).order_by(
-        "at", "id"
+    return AuditEvent.objects.filter(
+        target_type=draft._meta.label_lower, target_id=str(draft.pk)
+    ).order_by("at", "id")
+
+
+def credit_notes_search(*, status: str = "") -> QuerySet[CreditNoteDraft]:
+    notes = CreditNoteDraft.objects.select_related("order", "invoice")
+    if status:
+        notes = notes.filter(status=status)
+    return notes.order_by("-created_at", "-id")
+
+
+def credit_note_for_page(pk: int) -> QuerySet[CreditNoteDraft]:
+    return (
+        CreditNoteDraft.objects.select_related("order", "invoice", "approved_by", "rejected_by")
+        .prefetch_related("lines")
+        .filter(pk=pk)
     )
 
 
@@ -107,4 +135,68 @@ def reconciliation_last_check() -> OutboxMessage | None:
         OutboxMessage.objects.filter(peer="xero", action="invoices_reconcile")
         .order_by("-created_at", "-id")
         .first()
+    )
+
+
+@dataclass(frozen=True)
+class OrderMoney:
+    order_id: int
+    name: str
+    currency: str
+    shopify_total: Decimal
+    invoiced: Decimal
+    credited: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.invoiced - self.credited - self.shopify_total
+
+
+def orders_money_check() -> tuple[int, list[OrderMoney]]:
+    """Every fully shipped order: its drafts minus its credit notes against Shopify's current
+    total (rejected and voided ones left out). Returns (orders checked, those that differ)."""
+    live = ~Q(status__in=DEAD_STATUSES)
+    orders = (
+        Order.objects.filter(status__in=[Order.Status.SHIPPED, Order.Status.FULFILLED])
+        .annotate(
+            invoiced=Coalesce(
+                Subquery(_sum_per_order(InvoiceDraft, live)), Value(Decimal(0)), output_field=MONEY
+            ),
+            credited=Coalesce(
+                Subquery(_sum_per_order(CreditNoteDraft, live)),
+                Value(Decimal(0)),
+                output_field=MONEY,
+            ),
+        )
+        .order_by("pk")
+    )
+    checked, differing = 0, []
+    for order in orders.iterator(chunk_size=2000):
+        checked += 1
+        total = (
+            order.current_total_price
+            if order.current_total_price is not None
+            else order.total_price
+        )
+        # SQLite sums decimals without their scale: money is compared and shown in cents.
+        row = OrderMoney(
+            order.pk,
+            order.name,
+            order.currency,
+            total,
+            Decimal(order.invoiced).quantize(CENT),
+            Decimal(order.credited).quantize(CENT),
+        )
+        if row.difference.quantize(CENT) != 0:
+            differing.append(row)
+    return checked, differing
+
+
+def _sum_per_order(model, live: Q):
+    return (
+        model.objects.filter(live, order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(s=Sum("total"))
+        .values("s")
     )

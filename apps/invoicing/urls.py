@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.invoicing import views
+from apps.invoicing import credit_views, views
 
 app_name = "invoicing"
 urlpatterns = [
@@ -10,6 +10,15 @@ urlpatterns = [
     path("<int:pk>/approve/", views.invoice_approve, name="approve"),
     path("<int:pk>/reject/", views.invoice_reject, name="reject"),
     path("lines/<int:pk>/correct/", views.invoice_line_correct, name="line-correct"),
+    path("credit-notes/", credit_views.credit_note_list, name="credit-list"),
+    path(
+        "credit-notes/approve/", credit_views.credit_note_approve_bulk, name="credit-approve-bulk"
+    ),
+    path("credit-notes/<int:pk>/", credit_views.credit_note_detail, name="credit-detail"),
+    path("credit-notes/<int:pk>/approve/", credit_views.credit_note_approve, name="credit-approve"),
+    path(
+        "credit-notes/<int:pk>/reject/", credit_views.credit_note_reject_view, name="credit-reject"
+    ),
     path("reconciliation/", views.reconciliation_report, name="reconciliation"),
     path("reconciliation.csv", views.reconciliation_csv, name="reconciliation-csv"),
     path("reconciliation/check/", views.reconciliation_check, name="reconciliation-check"),

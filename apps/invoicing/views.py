@@ -25,7 +25,7 @@ from apps.invoicing.connection import (
 from apps.invoicing.models import InvoiceDraft, InvoiceDraftLine, XeroConnection
 from apps.invoicing.posting import invoices_reconcile_enqueue
 from apps.invoicing.selectors import (
-    invoice_draft_audit,
+    draft_audit,
     invoice_draft_currencies,
     invoice_draft_for_page,
     invoice_draft_totals,
@@ -195,7 +195,7 @@ def _detail_context(draft: InvoiceDraft, **extra) -> dict:
         "draft": draft,
         "lines": [_with_facts(line) for line in draft.lines.all()],
         "editable": draft.codes_correctable,
-        "audit": invoice_draft_audit(draft),
+        "audit": draft_audit(draft),
         **extra,
     }
 

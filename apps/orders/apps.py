@@ -7,5 +7,6 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        # Registers the receipt handlers, the outbox actions and the mapping-impact provider.
-        from apps.orders import fulfillment, impact, warehouse, webhooks  # noqa: F401
+        # Registers the receipt handlers, the outbox actions, the mapping-impact provider and the
+        # mapping-change hook that releases holds.
+        from apps.orders import fulfillment, holds, impact, warehouse, webhooks  # noqa: F401

@@ -104,6 +104,16 @@ class OrderLine(models.Model):
         "inventory.SkuMapping", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
+    class Handling(models.TextChoices):
+        WAREHOUSE = "", "By the warehouse"
+        NOT_SHIPPED = "not_shipped", "Not shipped (billed only)"
+        BY_HAND = "by_hand", "Shipped by hand (billed, not sent to the warehouse)"
+
+    # A person's decision for a line the mapping cannot resolve (a custom item): never sent to the
+    # warehouse, billed on the order's first invoice draft.
+    handling = models.CharField(max_length=16, choices=Handling, default="", blank=True)
+    handling_reason = models.CharField(max_length=500, blank=True)
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -215,6 +225,7 @@ class Hold(models.Model):
         AMBIGUOUS_SKU = "ambiguous_sku", "SKU mapped twice"
         NO_SHIPPING_ADDRESS = "no_shipping_address", "No shipping address"
         NO_QUANTITY = "no_quantity", "Every line has quantity 0"
+        UNMAPPED_TAX = "unmapped_tax", "Tax line not mapped"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
     line = models.ForeignKey(
@@ -230,6 +241,11 @@ class Hold(models.Model):
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # How a person cleared it when the mapping did not (an override or a cancelled hold), and why.
+    release_note = models.CharField(max_length=500, blank=True)
+
+    # Reasons a mapping save can clear: the order is released automatically when it does.
+    MAPPING_REASONS = (Reason.NO_SKU, Reason.UNKNOWN_SKU, Reason.AMBIGUOUS_SKU, Reason.UNMAPPED_TAX)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -238,6 +254,34 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order} held: {self.get_reason_display()}"
+
+    def alert_key(self) -> tuple[str, str]:
+        """The dedupe key and message of the alert this hold raises (shared by its orders)."""
+        order = self.order
+        if self.reason == self.Reason.NO_SHIPPING_ADDRESS:
+            return (
+                f"order.no_address:{order.shopify_id}",
+                f"Order {order.name} has no shipping address.",
+            )
+        if self.reason == self.Reason.NO_QUANTITY:
+            return (
+                f"order.no_quantity:{order.shopify_id}",
+                f"Order {order.name} has no line with a quantity; it is held.",
+            )
+        if self.reason == self.Reason.UNMAPPED_TAX:
+            return (
+                f"tax.unmapped:{order.currency}:{order.shopify_id}",
+                f"Order {order.name} has a tax line with no Xero tax type; it is held.",
+            )
+        if self.sku:
+            return (
+                f"sku.unmapped:{self.sku.upper()}",
+                f"SKU {self.sku} cannot be resolved ({self.reason}); orders using it are held.",
+            )
+        return (
+            f"sku.missing:{self.variant_id if self.variant_id is not None else order.shopify_id}",
+            f"Order {order.name} has a line without SKU; it is held.",
+        )
 
 
 class OrderEvent(models.Model):

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 
 from apps.audit.models import AuditEvent
+from apps.inventory.models import SkuMapping
 from apps.orders.models import Hold, Order, OrderLine, PollWatermark
 from apps.orders.reconcile import WATERMARK as SHOPIFY_POLL_WATERMARK
 from apps.orders.reconcile import poll_lag_seconds
@@ -48,6 +49,11 @@ def order_search(*, status: str = "", query: str = "") -> QuerySet[Order]:
             | Q(email__istartswith=query)
         )
     return orders.order_by("-shopify_created_at", "-id")
+
+
+def skus_mapped() -> QuerySet:
+    """Every mapped SKU, upper-cased (a subquery for 'not mapped any more')."""
+    return SkuMapping.objects.annotate(u=Upper("shopify_sku")).values("u")
 
 
 def holds_open() -> QuerySet[Hold]:

@@ -21,6 +21,7 @@ from apps.orders.models import (
     TaxLine,
 )
 from apps.orders.shopify_payload import OrderData, RefundData, state_rank
+from apps.orders.taxes import tax_problems
 from apps.orders.warehouse import order_cancellation_enqueue, order_submission_enqueue
 from apps.sync.alerts import alert_raise
 
@@ -218,9 +219,16 @@ def refund_record(*, data: RefundData) -> Refund:
 
 
 def _problems(order: Order, lines: list[OrderLine]) -> list[tuple[OrderLine | None, str, str]]:
-    resolutions = sku_resolve_many(lines=[LineKey(line.sku, line.variant_id) for line in lines])
+    # A line a person decided about (not shipped, by hand) never goes to the warehouse.
+    warehouse = [line for line in lines if not line.handling]
+    for line in lines:
+        if line.handling:
+            line.sku_mapping = None
+    resolutions = sku_resolve_many(
+        lines=[LineKey(line.sku, line.variant_id, line.title) for line in warehouse]
+    )
     problems = []
-    for line, resolution in zip(lines, resolutions, strict=True):
+    for line, resolution in zip(warehouse, resolutions, strict=True):
         line.sku_mapping = resolution.mapping
         if not resolution.resolved:
             problems.append((line, resolution.problem, resolution.detail))
@@ -233,6 +241,8 @@ def _problems(order: Order, lines: list[OrderLine]) -> list[tuple[OrderLine | No
                 "Check the order in Shopify; cancel it there if it is empty.",
             )
         )
+    for line, detail in tax_problems(order, lines):
+        problems.append((line, Hold.Reason.UNMAPPED_TAX, detail))
     shippable = any(line.requires_shipping and line.quantity > 0 for line in lines)
     if shippable and not (order.shipping_address or {}).get("address1"):
         problems.append(
@@ -271,15 +281,16 @@ def order_resolve(*, order: Order, actor=None) -> Order:
         _holds_close([h for key, h in still_open.items() if key not in wanted], actor)
         for key, (line, detail) in wanted.items():
             if key not in still_open:
-                Hold.objects.create(
+                hold = Hold.objects.create(
                     order=order,
                     line=line,
                     reason=key[1],
                     detail=detail,
-                    sku=(line.sku or "") if line else "",
+                    # The SKU names a SKU problem (the holds list groups by it), not a tax one.
+                    sku=(line.sku or "") if line and key[1] != Hold.Reason.UNMAPPED_TAX else "",
                     variant_id=line.variant_id if line else None,
                 )
-                _hold_alert(order, key[1], line)
+                _hold_alert(hold)
         order.status = Order.Status.HELD if wanted else Order.Status.READY
         order.mapping_version = mapping_version_current()
     if order.status != previous:
@@ -290,11 +301,22 @@ def order_resolve(*, order: Order, actor=None) -> Order:
             message=f"Status {previous} → {order.status}",
             data={"from": previous, "to": order.status, "mapping_version": order.mapping_version},
         )
-        if order.status == Order.Status.READY:
+        if order.status == Order.Status.READY and _warehouse_ships_any(order):
+            # An order where nothing ships (services, lines a person marked not shipped) has no
+            # warehouse order; invoicing drafts it on its own.
             order_submission_enqueue(order=order)
     else:
         order.save(update_fields=["mapping_version", "updated_at"])
     return order
+
+
+def _warehouse_ships_any(order: Order) -> bool:
+    return order.lines.filter(
+        requires_shipping=True,
+        quantity__gt=0,
+        handling="",
+        sku_mapping__warehouse_managed=True,
+    ).exists()
 
 
 def _order_cancel_at_warehouse(order: Order) -> Order:
@@ -321,27 +343,12 @@ def _holds_close(holds: list[Hold], actor) -> None:
         hold.save(update_fields=["released_at", "released_by"])
 
 
-def _hold_alert(order: Order, reason: str, line: OrderLine | None) -> None:
-    if reason == Hold.Reason.NO_SHIPPING_ADDRESS:
-        key, message = (
-            f"order.no_address:{order.shopify_id}",
-            f"Order {order.name} has no shipping address.",
-        )
-    elif reason == Hold.Reason.NO_QUANTITY:
-        key, message = (
-            f"order.no_quantity:{order.shopify_id}",
-            f"Order {order.name} has no line with a quantity; it is held.",
-        )
-    elif line is not None and line.sku:
-        key = f"sku.unmapped:{line.sku.upper()}"
-        message = f"SKU {line.sku} cannot be resolved ({reason}); orders using it are held."
-    else:
-        key = f"sku.missing:{line.variant_id if line else order.shopify_id}"
-        message = f"Order {order.name} has a line without SKU; it is held."
+def _hold_alert(hold: Hold) -> None:
+    key, message = hold.alert_key()
     url = reverse("orders:hold-list")
     transaction.on_commit(
         lambda: alert_raise(
-            kind=f"order.hold.{reason}",
+            kind=f"order.hold.{hold.reason}",
             severity="warning",
             dedupe_key=key,
             message=message,

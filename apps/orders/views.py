@@ -2,14 +2,23 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
+from django.db.models.functions import Upper
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from apps.inventory.models import SkuMapping
+from apps.orders.holds import (
+    order_hold_cancel,
+    order_hold_override,
+    order_line_handle,
+    order_line_title_map,
+)
 from apps.orders.models import Hold, Order, OrderLine, ShipmentLine
-from apps.orders.selectors import holds_open, order_search, order_timeline
+from apps.orders.selectors import holds_open, order_search, order_timeline, skus_mapped
 from apps.orders.services import order_holds_release
 from apps.web import choice, paginate, redirect_after_post, render_page, selected_ids
 
@@ -53,7 +62,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "order": order,
         "timeline": order_timeline(order),
-        "open_holds": [hold for hold in order.holds.all() if hold.released_at is None],
+        "open_holds": list(order.holds.filter(released_at__isnull=True).select_related("line")),
     }
     return render_page(request, "orders/order_detail.html", "order-timeline", context)
 
@@ -88,6 +97,8 @@ def hold_list(request: HttpRequest) -> HttpResponse:
     by_sku = (
         holds_open()
         .exclude(sku="")
+        .annotate(sku_upper=Upper("sku"))
+        .exclude(sku_upper__in=skus_mapped())  # mapped since: released on the save
         .values("sku", "reason")
         .annotate(orders=Count("order", distinct=True))
         .order_by("-orders", "sku")[:20]
@@ -97,6 +108,8 @@ def hold_list(request: HttpRequest) -> HttpResponse:
         "reason": reason,
         "reasons": Hold.Reason.choices,
         "by_sku": by_sku,
+        "can_map": request.user.has_perm("inventory.add_skumapping"),
+        "can_map_tax": request.user.has_perm("inventory.add_taxtypemapping"),
     }
     return render_page(request, "orders/hold_list.html", "hold-table", context)
 
@@ -117,3 +130,85 @@ def hold_release(request: HttpRequest) -> HttpResponse:
     still = len(candidates) - len(released)
     messages.success(request, f"Released {len(released)} order(s); {still} still held.")
     return redirect_after_post(request, "orders:hold-list")
+
+
+# --- Ways out of a hold (apps/orders/holds.py) -----------------------------------------------------
+
+
+def _hold_action(request: HttpRequest, order: Order, action, done: str) -> HttpResponse:
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect_after_post(request, order)
+
+
+@login_required
+@permission_required("orders.release_hold", raise_exception=True)
+@require_POST
+def line_handle(request: HttpRequest, pk: int) -> HttpResponse:
+    """A line without SKU: not shipped (billed only) or shipped by hand, with a reason."""
+    line = get_object_or_404(OrderLine.objects.select_related("order"), pk=pk)
+    handling = request.POST.get("handling", "")
+    return _hold_action(
+        request,
+        line.order,
+        lambda: order_line_handle(
+            actor=request.user,
+            line=line,
+            handling=handling,
+            reason=request.POST.get("reason", ""),
+        ),
+        f"Line {line.title!r}: {dict(OrderLine.Handling.choices).get(handling, handling)}.",
+    )
+
+
+@login_required
+@permission_required("orders.release_hold", raise_exception=True)
+@require_POST
+def line_title_map(request: HttpRequest, pk: int) -> HttpResponse:
+    """Map a custom item's title to the SKU mapping a person names (never guessed)."""
+    line = get_object_or_404(OrderLine.objects.select_related("order"), pk=pk)
+    sku = request.POST.get("sku", "").strip()
+    mapping = SkuMapping.objects.filter(shopify_sku__iexact=sku).first() if sku else None
+    if mapping is None:
+        messages.error(request, f"No SKU mapping {sku!r}: give the SKU of an existing mapping.")
+        return redirect_after_post(request, line.order)
+    return _hold_action(
+        request,
+        line.order,
+        lambda: order_line_title_map(actor=request.user, line=line, mapping=mapping),
+        f"Title {line.title!r} is now SKU {mapping.shopify_sku}; orders held on it are released.",
+    )
+
+
+@login_required
+@permission_required("orders.release_hold", raise_exception=True)
+@require_POST
+def hold_override(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order, pk=pk)
+    return _hold_action(
+        request,
+        order,
+        lambda: order_hold_override(
+            actor=request.user, order=order, reason=request.POST.get("reason", "")
+        ),
+        f"{order.name} released with an override: unresolved lines are shipped by hand.",
+    )
+
+
+@login_required
+@permission_required("orders.release_hold", raise_exception=True)
+@require_POST
+def hold_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order, pk=pk)
+    return _hold_action(
+        request,
+        order,
+        lambda: order_hold_cancel(
+            actor=request.user, order=order, reason=request.POST.get("reason", "")
+        ),
+        f"{order.name}: hold cancelled, the portal will not process it.",
+    )

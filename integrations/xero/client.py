@@ -1,4 +1,5 @@
-"""Xero Accounting API 2.0 client: invoices and contacts in batches, Xero's rate headers.
+"""Xero Accounting API 2.0 client: invoices, credit notes and contacts in batches, allocations,
+Xero's rate headers.
 
 Plain Python: returns dataclasses, raises `PeerError` (`XeroRateLimited` on 429, `XeroUnauthorized`
 on 401), knows nothing of Django models. Token storage and refresh belong to the caller: a client
@@ -284,6 +285,39 @@ def invoice_line(line: Mapping[str, Any], *, index: int = 0) -> dict[str, Any]:
     return out
 
 
+def _document_body(
+    *,
+    kind: str,
+    reference: str,
+    contact_id: str,
+    date: date_type | str,
+    currency: str,
+    line_amount_types: str,
+    status: str,
+    lines: Sequence[Mapping[str, Any]],
+) -> dict:
+    if not isinstance(contact_id, str) or not _UUID.match(contact_id):
+        raise ValueError(f"contact_id must be a Xero ContactID (UUID), got {contact_id!r}")
+    if line_amount_types not in LINE_AMOUNT_TYPES:
+        raise ValueError(f"line_amount_types must be one of {sorted(LINE_AMOUNT_TYPES)}")
+    if status not in INVOICE_STATUSES_ON_CREATE:
+        raise ValueError(f"status must be one of {sorted(INVOICE_STATUSES_ON_CREATE)}")
+    if not isinstance(currency, str) or not _CURRENCY.match(currency):
+        raise ValueError(f"currency must be an ISO 4217 code, got {currency!r}")
+    if not lines:
+        raise ValueError(f"a {kind} needs at least one line")
+    return {
+        "Type": kind,
+        "Contact": {"ContactID": contact_id},
+        "Date": _date(date, "date"),
+        "Reference": _text_field(reference, "reference", max_chars=REFERENCE_MAX_CHARS),
+        "CurrencyCode": currency,
+        "LineAmountTypes": line_amount_types,
+        "Status": status,
+        "LineItems": [invoice_line(line, index=i) for i, line in enumerate(lines)],
+    }
+
+
 def invoice_body(
     *,
     reference: str,
@@ -296,29 +330,55 @@ def invoice_body(
     lines: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """One sales invoice (ACCREC) for PUT /Invoices. ValueError says which field is wrong."""
-    if not isinstance(contact_id, str) or not _UUID.match(contact_id):
-        raise ValueError(f"contact_id must be a Xero ContactID (UUID), got {contact_id!r}")
-    if line_amount_types not in LINE_AMOUNT_TYPES:
-        raise ValueError(f"line_amount_types must be one of {sorted(LINE_AMOUNT_TYPES)}")
-    if status not in INVOICE_STATUSES_ON_CREATE:
-        raise ValueError(f"status must be one of {sorted(INVOICE_STATUSES_ON_CREATE)}")
-    if not isinstance(currency, str) or not _CURRENCY.match(currency):
-        raise ValueError(f"currency must be an ISO 4217 code, got {currency!r}")
-    if not lines:
-        raise ValueError("an invoice needs at least one line")
-    issued, due = _date(date, "date"), _date(due_date, "due_date")
-    if due < issued:
+    body = _document_body(
+        kind="ACCREC",
+        reference=reference,
+        contact_id=contact_id,
+        date=date,
+        currency=currency,
+        line_amount_types=line_amount_types,
+        status=status,
+        lines=lines,
+    )
+    due = _date(due_date, "due_date")
+    if due < body["Date"]:
         raise ValueError("due_date is before date")
+    return {**body, "DueDate": due}
+
+
+def credit_note_body(
+    *,
+    reference: str,
+    contact_id: str,
+    date: date_type | str,
+    currency: str,
+    line_amount_types: str,
+    status: str,
+    lines: Sequence[Mapping[str, Any]],
+) -> dict:
+    """One sales credit note (ACCRECCREDIT) for PUT /CreditNotes. ValueError says what is wrong."""
+    return _document_body(
+        kind="ACCRECCREDIT",
+        reference=reference,
+        contact_id=contact_id,
+        date=date,
+        currency=currency,
+        line_amount_types=line_amount_types,
+        status=status,
+        lines=lines,
+    )
+
+
+def allocation_body(*, invoice_id: str, amount: Decimal, date: date_type | str) -> dict:
+    """One allocation of a credit note to an invoice, for PUT /CreditNotes/{id}/Allocations."""
+    if not isinstance(invoice_id, str) or not _UUID.match(invoice_id):
+        raise ValueError(f"invoice_id must be a Xero InvoiceID (UUID), got {invoice_id!r}")
+    if amount <= 0:
+        raise ValueError("an allocation amount must be positive")
     return {
-        "Type": "ACCREC",
-        "Contact": {"ContactID": contact_id},
-        "Date": issued,
-        "DueDate": due,
-        "Reference": _text_field(reference, "reference", max_chars=REFERENCE_MAX_CHARS),
-        "CurrencyCode": currency,
-        "LineAmountTypes": line_amount_types,
-        "Status": status,
-        "LineItems": [invoice_line(line, index=i) for i, line in enumerate(lines)],
+        "Invoice": {"InvoiceID": invoice_id},
+        "Amount": _number(amount, "amount", 2),
+        "Date": _date(date, "date"),
     }
 
 
@@ -511,26 +571,21 @@ class XeroClient(PeerClient):
                 return found
             page += 1
 
-    # --- invoices -----------------------------------------------------------------------------
-    def invoices_put(
-        self, invoices: Sequence[dict[str, Any]], *, idempotency_key: str
+    # --- invoices and credit notes -----------------------------------------------------------
+    def _documents_put(
+        self, resource: str, id_field: str, documents: Sequence[dict], *, idempotency_key: str
     ) -> list[InvoiceResult]:
-        """Create up to 50 invoices; one result per invoice, in the order given.
-
-        A result with has_errors=True was not created (errors hold Xero's messages); the others
-        were. Re-sending the same batch with the same key replays Xero's first answer.
-        """
         elements = self._put_batch(
-            "Invoices", invoices, idempotency_key=idempotency_key, unitdp=True
+            resource, documents, idempotency_key=idempotency_key, unitdp=True
         )
         results = []
-        for sent, element in zip(invoices, elements, strict=True):
+        for sent, element in zip(documents, elements, strict=True):
             failed = self._failed(element)
-            invoice_id = str(element.get("InvoiceID") or "")
+            document_id = str(element.get(id_field) or "")
             results.append(
                 InvoiceResult(
                     reference=str(element.get("Reference") or sent.get("Reference") or ""),
-                    invoice_id=None if failed or invoice_id in ("", ZERO_GUID) else invoice_id,
+                    invoice_id=None if failed or document_id in ("", ZERO_GUID) else document_id,
                     status=str(element.get("Status") or ""),
                     total=None if failed else _decimal(element.get("Total")),
                     has_errors=failed,
@@ -540,22 +595,23 @@ class XeroClient(PeerClient):
             )
         return results
 
-    def invoices_by_reference(self, references: Sequence[str]) -> list[XeroInvoice]:
-        """Every invoice whose Reference is one of these (voided and deleted ones included)."""
+    def _documents_by_reference(
+        self, resource: str, id_field: str, references: Sequence[str]
+    ) -> list[XeroInvoice]:
         wanted = [str(r) for r in references if str(r)]
-        invoices: list[XeroInvoice] = []
+        documents: list[XeroInvoice] = []
         for chunk in where_chunks("Reference", wanted):
             chunk_set = set(chunk)
             for item in self._get_all(
-                "Invoices", {"where": where_any("Reference", chunk), "summaryOnly": "true"}
+                resource, {"where": where_any("Reference", chunk), "summaryOnly": "true"}
             ):
                 reference = str(item.get("Reference") or "")
-                if reference not in chunk_set or not item.get("InvoiceID"):
+                if reference not in chunk_set or not item.get(id_field):
                     continue
                 contact = object_at(item, "Contact")
-                invoices.append(
+                documents.append(
                     XeroInvoice(
-                        invoice_id=str(item["InvoiceID"]),
+                        invoice_id=str(item[id_field]),
                         reference=reference,
                         status=str(item.get("Status") or ""),
                         total=_decimal(item.get("Total")) or Decimal("0"),
@@ -563,7 +619,62 @@ class XeroClient(PeerClient):
                         contact_id=str(contact.get("ContactID") or ""),
                     )
                 )
-        return invoices
+        return documents
+
+    def invoices_put(
+        self, invoices: Sequence[dict], *, idempotency_key: str
+    ) -> list[InvoiceResult]:
+        """Create up to 50 invoices; one result per invoice, in the order given.
+
+        A result with has_errors=True was not created (errors hold Xero's messages); the others
+        were. Re-sending the same batch with the same key replays Xero's first answer.
+        """
+        return self._documents_put(
+            "Invoices", "InvoiceID", invoices, idempotency_key=idempotency_key
+        )
+
+    def invoices_by_reference(self, references: Sequence[str]) -> list[XeroInvoice]:
+        """Every invoice whose Reference is one of these (voided and deleted ones included)."""
+        return self._documents_by_reference("Invoices", "InvoiceID", references)
+
+    def credit_notes_put(
+        self, credit_notes: Sequence[dict], *, idempotency_key: str
+    ) -> list[InvoiceResult]:
+        """Create up to 50 credit notes, as `invoices_put` does (invoice_id holds the CreditNoteID)."""
+        return self._documents_put(
+            "CreditNotes", "CreditNoteID", credit_notes, idempotency_key=idempotency_key
+        )
+
+    def credit_notes_by_reference(self, references: Sequence[str]) -> list[XeroInvoice]:
+        """Every credit note whose Reference is one of these (invoice_id holds the CreditNoteID)."""
+        return self._documents_by_reference("CreditNotes", "CreditNoteID", references)
+
+    def credit_note_allocations(self, credit_note_id: str) -> list[str]:
+        """The InvoiceIDs a credit note is already allocated to (the look-up before a re-send)."""
+        response = self._call("GET", f"CreditNotes/{credit_note_id}")
+        notes = response_json(PEER, response, object_only=True).get("CreditNotes") or []
+        note = notes[0] if notes and isinstance(notes[0], dict) else {}
+        return [
+            str((allocation.get("Invoice") or {}).get("InvoiceID") or "")
+            for allocation in note.get("Allocations") or []
+            if isinstance(allocation, dict) and not allocation.get("IsDeleted")
+        ]
+
+    def credit_note_allocate(
+        self, credit_note_id: str, allocation: dict, *, idempotency_key: str
+    ) -> tuple[str, ...]:
+        """Allocate a credit note to an invoice; Xero's validation messages (empty: allocated)."""
+        self._check_key(idempotency_key)
+        response = self._call(
+            "PUT",
+            f"CreditNotes/{credit_note_id}/Allocations",
+            params={"summarizeErrors": "false"},
+            content=json.dumps({"Allocations": [allocation]}, separators=(",", ":")).encode(),
+            idempotency_key=idempotency_key,
+        )
+        elements = response_json(PEER, response, object_only=True).get("Allocations") or [{}]
+        element = elements[0] if isinstance(elements[0], dict) else {}
+        return _element_errors(element)
 
     # --- contacts -----------------------------------------------------------------------------
     def contacts_by_number(self, numbers: Sequence[str]) -> dict[str, str]:

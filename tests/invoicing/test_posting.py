@@ -191,9 +191,12 @@ def test_tokens_are_encrypted_at_rest(xero_oauth):
     assert row.tenant_id
 
 
-def test_a_refused_draft_is_corrected_and_replayed_without_a_duplicate(
+def test_a_refused_draft_corrected_goes_back_to_review_and_posts_once_reapproved(
     xero_custom, finance_user, ops_user
 ):
+    """Issue 9 item 11: a change to an approved draft returns it to review; a replay alone never
+    posts what nobody approved."""
+    from apps.audit.models import AuditEvent
     from apps.invoicing.services import invoice_draft_line_correct
     from apps.sync.replay import outbox_replay
 
@@ -209,21 +212,25 @@ def test_a_refused_draft_is_corrected_and_replayed_without_a_duplicate(
     invoice_draft_line_correct(
         actor=finance_user, line=line, account_code="200", tax_type=line.tax_type
     )
+    draft.refresh_from_db()
+    assert draft.status == InvoiceDraft.Status.DRAFT
+    assert draft.approved_by is None
+    assert AuditEvent.objects.filter(
+        verb="invoice_draft.returned_to_review", target_id=str(draft.pk)
+    ).exists()
     message = OutboxMessage.objects.get(action="invoice_post")
-    assert outbox_replay(actor=ops_user, ids=[message.pk], dry_run=True).count == 1
     outbox_replay(actor=ops_user, ids=[message.pk])
-    stats = pump_run("xero", once=True)
+    pump_run("xero", once=True)
+    draft.refresh_from_db()
+    assert draft.status == InvoiceDraft.Status.DRAFT  # the replay skipped it: not approved
+    assert not XeroBookInvoice.objects.filter(reference=draft.reference).exists()
+
+    invoice_drafts_approve(actor=finance_user, drafts=[draft])
+    pump_run("xero", once=True)
     draft.refresh_from_db()
     message.refresh_from_db()
-    assert draft.status == InvoiceDraft.Status.POSTED, (
-        stats,
-        message.status,
-        message.result,
-        message.last_error,
-    )
-    assert XeroBookInvoice.objects.filter(reference=draft.reference).count() == 1
-    outbox_replay(actor=ops_user, ids=[message.pk]) if message.status == "dead" else None
-    # Replaying a message that went through is not possible; a second post is never made.
+    assert draft.status == InvoiceDraft.Status.POSTED, (message.status, message.last_error)
+    assert OutboxMessage.objects.filter(action="invoice_post").count() == 1
     assert XeroBookInvoice.objects.filter(reference=draft.reference).count() == 1
 
 

@@ -683,3 +683,57 @@ def order_cancel_deliver(*, shopify_id: int, target_url: str = "") -> Simulation
         [delivery], url=target_url or settings.O2C_PUBLIC_URL + WEBHOOK_PATH, result=result
     )
     return result
+
+
+def order_return_deliver(*, shopify_id: int, target_url: str = "") -> SimulationResult:
+    """A customer returns one line of a fulfilled order: Shopify records a refund of it and sends
+    refunds/create, then orders/updated with the lower current total (one merchant action)."""
+    row = StoreOrder.objects.get(shopify_id=shopify_id)
+    payload = row.payload
+    shop = next(shop for shop in SHOPS if shop.currency == payload["currency"])
+    moment = max(timezone.now().astimezone(UTC), row.updated_at + timedelta(seconds=1)).replace(
+        microsecond=0
+    )
+    rng = random.Random(shopify_id)
+    line = rng.choice(payload["line_items"])
+    refund = _refund_build(
+        rng, payload, shop, moment, lines=[line], note="Returned by the customer"
+    )
+    refunded = Decimal(refund["transactions"][0]["amount"])
+    payload["refunds"].append(refund)
+    payload["financial_status"] = "partially_refunded"
+    payload["current_total_price"] = money(Decimal(payload["current_total_price"]) - refunded)
+    payload["updated_at"] = _stamp(moment, shop)
+    _store_save(payload)
+    event = str(uuid.uuid4())
+    deliveries = [
+        Delivery(
+            topic=topic,
+            body=shopify_json(body),
+            order_id=shopify_id,
+            event_id=event,
+            triggered_at=moment.isoformat(),
+        )
+        for topic, body in (("refunds/create", refund), ("orders/updated", payload))
+    ]
+    result = SimulationResult(order_ids=[shopify_id], deliveries=deliveries)
+    deliveries_send(
+        deliveries, url=target_url or settings.O2C_PUBLIC_URL + WEBHOOK_PATH, result=result
+    )
+    return result
+
+
+def returns_tick(chance: float = 0.5) -> dict:
+    """Demo schedule task: now and then a customer returns a line of an order already fulfilled
+    (so the portal's invoice for it needs a credit note)."""
+    rng = random.Random()
+    if rng.random() >= chance:
+        return {"returned": None}
+    for row in (
+        StoreOrder.objects.filter(fulfillments__isnull=False).distinct().order_by("-pk")[:50]
+    ):
+        payload = row.payload
+        if not payload.get("refunds") and not payload.get("cancelled_at"):
+            order_return_deliver(shopify_id=row.shopify_id)
+            return {"returned": row.shopify_id}
+    return {"returned": None}

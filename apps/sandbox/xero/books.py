@@ -1,4 +1,5 @@
-"""The Xero stand-in's behaviour: tokens, limits, the where= filter, contacts and invoices.
+"""The Xero stand-in's behaviour: tokens, limits, the where= filter, contacts, invoices, credit
+notes and their allocations to invoices.
 
 One demo organisation. Totals follow Xero's rules: LineAmount = Quantity × UnitAmount − discount,
 rounded to 2 places; tax per line rounded to 2 places (half away from zero) and then summed;
@@ -27,8 +28,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.sandbox.xero.models import (
+    Allocation,
     CallCount,
     Contact,
+    CreditNote,
     IdempotentAnswer,
     InFlight,
     Invoice,
@@ -54,6 +57,8 @@ TAX_RATES = {
     "ZERORATEDOUTPUT": Decimal("0"),
     "TAX": Decimal("8.875"),
     "TAX001": Decimal("8.875"),
+    "TAX002": Decimal("8.5"),  # New York state 4% + county 4.5%, as the demo shop charges
+    "TAX003": Decimal("19"),  # German VAT (MwSt)
     "OUTPUT": Decimal("15"),
     "OUTPUT2": Decimal("20"),
 }
@@ -354,6 +359,8 @@ def stats() -> dict:
         "calls": {row.kind: row.calls for row in rows},
         "throttled": {row.kind: row.throttled for row in rows if row.throttled},
         "invoices": Invoice.objects.count(),
+        "credit_notes": CreditNote.objects.count(),
+        "allocations": Allocation.objects.count(),
         "contacts": Contact.objects.count(),
         "idempotent_replays": sum(IdempotentAnswer.objects.values_list("replays", flat=True)),
     }
@@ -574,6 +581,7 @@ def contact_record(contact: Contact) -> dict:
 
 
 def invoice_json(invoice: Invoice, *, summary: bool = False) -> dict:
+    credited = sum((a.amount for a in invoice.allocations.all()), Decimal("0"))
     body = {
         "Type": invoice.type,
         "InvoiceID": invoice.invoice_id,
@@ -593,9 +601,9 @@ def invoice_json(invoice: Invoice, *, summary: bool = False) -> dict:
         "SubTotal": money(invoice.sub_total),
         "TotalTax": money(invoice.total_tax),
         "Total": money(invoice.total),
-        "AmountDue": money(invoice.total),
+        "AmountDue": money(invoice.total - credited),
         "AmountPaid": 0.0,
-        "AmountCredited": 0.0,
+        "AmountCredited": money(credited),
         "CurrencyCode": invoice.currency,
         "CurrencyRate": 1.0,
         "UpdatedDateUTC": ms_date(invoice.updated_at),
@@ -886,3 +894,187 @@ def invoice_create(*, tenant_id: str, element: Any, unit_places: int) -> tuple[d
     answer = invoice_json(invoice)
     answer.update({"StatusAttributeString": "OK", "ValidationErrors": []})
     return answer, True
+
+
+# --- credit notes and allocations ------------------------------------------------------------------
+def credit_note_json(note: CreditNote, *, summary: bool = False) -> dict:
+    allocations = list(note.allocations.all())
+    allocated = sum((a.amount for a in allocations), Decimal("0"))
+    body = {
+        "Type": note.type,
+        "CreditNoteID": note.credit_note_id,
+        "CreditNoteNumber": note.credit_note_number,
+        "Reference": note.reference,
+        "Contact": {
+            "ContactID": note.contact.contact_id,
+            "ContactNumber": note.contact.contact_number or None,
+            "Name": note.contact.name,
+        },
+        "Date": ms_date(note.date),
+        "DateString": f"{note.date.isoformat()}T00:00:00",
+        "Status": note.status,
+        "LineAmountTypes": note.line_amount_types,
+        "SubTotal": money(note.sub_total),
+        "TotalTax": money(note.total_tax),
+        "Total": money(note.total),
+        "RemainingCredit": money(note.total - allocated),
+        "CurrencyCode": note.currency,
+        "CurrencyRate": 1.0,
+        "UpdatedDateUTC": ms_date(note.updated_at),
+        "HasAttachments": False,
+        "HasErrors": False,
+        "Allocations": [
+            {
+                "AllocationID": a.allocation_id,
+                "Amount": money(a.amount),
+                "Date": ms_date(a.date),
+                "Invoice": {
+                    "InvoiceID": a.invoice.invoice_id,
+                    "InvoiceNumber": a.invoice.invoice_number,
+                },
+            }
+            for a in allocations
+        ],
+    }
+    body["Contact"] = {k: v for k, v in body["Contact"].items() if v is not None}
+    if not summary:
+        body["LineItems"] = note.line_items
+    return body
+
+
+def credit_note_record(note: CreditNote) -> dict:
+    return {
+        "CreditNoteID": note.credit_note_id,
+        "CreditNoteNumber": note.credit_note_number,
+        "Reference": note.reference,
+        "Status": note.status,
+        "Type": note.type,
+        "CurrencyCode": note.currency,
+        "Contact.ContactID": note.contact.contact_id,
+        "Contact.ContactNumber": note.contact.contact_number,
+        "Total": str(note.total),
+    }
+
+
+def credit_note_create(*, tenant_id: str, element: Any, unit_places: int) -> tuple[dict, bool]:
+    """(answer element, created): Xero's per-element validation, then totals and the row."""
+    if not isinstance(element, dict):
+        return _refused({}, ["A credit note must be an object"]), False
+    errors: list[str] = []
+    kind = str(element.get("Type") or "")
+    if kind not in {"ACCRECCREDIT", "ACCPAYCREDIT"}:
+        errors.append("Credit note Type must be specified (ACCRECCREDIT or ACCPAYCREDIT)")
+    if element.get("CreditNoteID"):
+        errors.append("The stand-in only creates credit notes: send no CreditNoteID")
+    status = str(element.get("Status") or "DRAFT")
+    if status not in {"DRAFT", "SUBMITTED", "AUTHORISED"}:
+        errors.append(f"Credit note status {status} cannot be set when creating a credit note")
+    amounts = str(element.get("LineAmountTypes") or "Exclusive")
+    if amounts not in {"Exclusive", "Inclusive", "NoTax"}:
+        errors.append(f"LineAmountTypes {amounts} is not Exclusive, Inclusive or NoTax")
+    currency = str(element.get("CurrencyCode") or "USD")
+    if currency not in CURRENCIES:
+        errors.append(f"Organisation is not subscribed to currency {currency}")
+    issued = _parse_date(element.get("Date")) if element.get("Date") else timezone.now().date()
+    if issued is None:
+        errors.append("Date is not a valid date")
+    number = str(element.get("CreditNoteNumber") or "").strip()
+    if (
+        number
+        and CreditNote.objects.filter(tenant_id=tenant_id, credit_note_number=number).exists()
+    ):
+        errors.append("Credit Note # must be unique.")
+    lines = _lines(
+        element.get("LineItems"),
+        amounts=amounts,
+        unit_places=unit_places,
+        status=status,
+        errors=errors,
+    )
+    with transaction.atomic():
+        contact = _contact_for(tenant_id, element.get("Contact"), errors)
+        if errors:
+            transaction.set_rollback(True)
+            return _refused(element, errors), False
+        note = CreditNote.objects.create(
+            tenant_id=tenant_id,
+            credit_note_id=str(uuid.uuid4()),
+            credit_note_number=number or "",
+            reference=str(element.get("Reference") or "")[:255],
+            contact=contact,
+            type=kind,
+            status=status,
+            date=issued,
+            currency=currency,
+            line_amount_types=amounts,
+            sub_total=lines.sub_total,
+            total_tax=lines.total_tax,
+            total=lines.sub_total + lines.total_tax,
+            line_items=lines.items,
+        )
+        if not number:
+            note.credit_note_number = f"CN-{note.pk:05d}"
+            note.save(update_fields=["credit_note_number"])
+    answer = credit_note_json(note)
+    answer.update({"StatusAttributeString": "OK", "ValidationErrors": []})
+    return answer, True
+
+
+def allocation_create(
+    *, tenant_id: str, credit_note: CreditNote, element: Any
+) -> tuple[dict, bool]:
+    """Apply part of a credit note to an invoice, with Xero's checks (same contact and currency,
+    both AUTHORISED, no more than the credit left or the invoice's amount due)."""
+    if not isinstance(element, dict):
+        return _refused({}, ["An allocation must be an object"]), False
+    errors: list[str] = []
+    amount = _decimal(element.get("Amount"))
+    if amount is None or amount <= 0:
+        errors.append("Allocation Amount must be greater than zero")
+    allocated_on = _parse_date(element.get("Date"))
+    if allocated_on is None:
+        errors.append("Allocation Date is not a valid date")
+    selector = element.get("Invoice") if isinstance(element.get("Invoice"), dict) else {}
+    with transaction.atomic():
+        invoice = (
+            locked(Invoice.objects.filter(tenant_id=tenant_id))
+            .filter(invoice_id=str(selector.get("InvoiceID") or "").lower())
+            .first()
+        )
+        note = locked(CreditNote.objects.filter(pk=credit_note.pk)).get()
+        if invoice is None:
+            errors.append("Invoice could not be found")
+        else:
+            if invoice.contact_id != note.contact_id:
+                errors.append("The credit note and the invoice must belong to the same contact")
+            if invoice.currency != note.currency:
+                errors.append("The credit note and the invoice must be in the same currency")
+            if note.status != "AUTHORISED" or invoice.status != "AUTHORISED":
+                errors.append(
+                    "Only AUTHORISED credit notes can be allocated to AUTHORISED invoices"
+                )
+            if amount is not None:
+                remaining = note.total - sum((a.amount for a in note.allocations.all()), Decimal(0))
+                due = invoice.total - sum((a.amount for a in invoice.allocations.all()), Decimal(0))
+                if amount > remaining:
+                    errors.append(f"The amount exceeds the credit left on the note ({remaining})")
+                if amount > due:
+                    errors.append(f"The amount exceeds the amount due on the invoice ({due})")
+        if errors:
+            return _refused(element, errors), False
+        row = Allocation.objects.create(
+            allocation_id=str(uuid.uuid4()),
+            credit_note=note,
+            invoice=invoice,
+            amount=_half_up(amount),
+            date=allocated_on,
+        )
+    return {
+        "AllocationID": row.allocation_id,
+        "Amount": money(row.amount),
+        "Date": ms_date(row.date),
+        "Invoice": {"InvoiceID": invoice.invoice_id},
+        "CreditNote": {"CreditNoteID": note.credit_note_id},
+        "StatusAttributeString": "OK",
+        "ValidationErrors": [],
+    }, True

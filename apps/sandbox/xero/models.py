@@ -78,6 +78,48 @@ class Invoice(models.Model):
         return f"{self.invoice_number} {self.reference}"
 
 
+class CreditNote(models.Model):
+    tenant_id = models.CharField(max_length=36, db_index=True)
+    credit_note_id = models.CharField(max_length=36, unique=True)
+    credit_note_number = models.CharField(max_length=255)
+    reference = models.CharField(max_length=255, blank=True, db_index=True)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="credit_notes")
+    type = models.CharField(max_length=16, default="ACCRECCREDIT")
+    status = models.CharField(max_length=12)
+    date = models.DateField()
+    currency = models.CharField(max_length=3)
+    line_amount_types = models.CharField(max_length=12)
+    sub_total = models.DecimalField(max_digits=18, decimal_places=2)
+    total_tax = models.DecimalField(max_digits=18, decimal_places=2)
+    total = models.DecimalField(max_digits=18, decimal_places=2)
+    line_items = models.JSONField(default=list)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.credit_note_number} {self.reference}"
+
+
+class Allocation(models.Model):
+    """Part of a credit note applied to an invoice (Xero lowers the invoice's AmountDue by it)."""
+
+    allocation_id = models.CharField(max_length=36, unique=True)
+    credit_note = models.ForeignKey(
+        CreditNote, on_delete=models.CASCADE, related_name="allocations"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="allocations")
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    date = models.DateField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of {self.credit_note} to {self.invoice}"
+
+
 class IdempotentAnswer(models.Model):
     """The first answer to a write with an Idempotency-Key; a repeat gets it back unchanged."""
 

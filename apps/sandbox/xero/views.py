@@ -5,6 +5,8 @@
 - connections                   GET: the one demo organisation
 - api.xro/2.0/Invoices[/{id}]   PUT/POST create, GET (where=, page, pageSize, summaryOnly)
 - api.xro/2.0/Contacts[/{id}]   PUT/POST create, GET (where=)
+- api.xro/2.0/CreditNotes[/{id}] PUT/POST create, GET (where=, page, pageSize, summaryOnly)
+- api.xro/2.0/CreditNotes/{id}/Allocations  PUT: apply the credit to an invoice
 
 Every API call: the bearer token, the tenant header (OAuth tokens only), the concurrent limit, the
 day / minute / app-minute windows (429 with X-Rate-Limit-Problem and Retry-After), then fault
@@ -31,7 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.sandbox.faults import sandbox_faults
 from apps.sandbox.xero import books
-from apps.sandbox.xero.models import Contact, Invoice, IssuedToken
+from apps.sandbox.xero.models import Contact, CreditNote, Invoice, IssuedToken
 
 MAX_BODY_BYTES = 3_500_000
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 100, 1000
@@ -307,7 +309,7 @@ def _write(request: HttpRequest, resource: str, schema: str, create) -> HttpResp
     elements, refused = _elements(request, resource)
     if refused is not None:
         return refused
-    if len(elements) > 50 and resource == "Invoices":
+    if len(elements) > 50 and resource in ("Invoices", "CreditNotes"):
         # Xero's guidance is ≤ 50 per call; the stand-in holds the portal to it.
         return _validation_exception([], "At most 50 invoices per request")
     problems = [books.schema_problems(schema, element) for element in elements]
@@ -391,6 +393,7 @@ def _invoice_list(request: HttpRequest) -> HttpResponse:
     rows = list(
         Invoice.objects.filter(tenant_id=request.xero_tenant_id)
         .select_related("contact")
+        .prefetch_related("allocations")
         .order_by("id")
     )
     rows = _filtered(request, rows, books.invoice_record)
@@ -403,11 +406,94 @@ def _invoice_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @xero_api("Invoices/{id}")
 def invoice_detail(request: HttpRequest, ref: str) -> HttpResponse:
-    rows = Invoice.objects.filter(tenant_id=request.xero_tenant_id).select_related("contact")
+    rows = (
+        Invoice.objects.filter(tenant_id=request.xero_tenant_id)
+        .select_related("contact")
+        .prefetch_related("allocations")
+    )
     invoice = rows.filter(invoice_id=ref.lower()).first() or rows.filter(invoice_number=ref).first()
     if invoice is None:
         return _problem(404, "Not Found", f"Invoice {ref} not found")
     return _json(_envelope("Invoices", [books.invoice_json(invoice)]))
+
+
+# --- credit notes ----------------------------------------------------------------------------------
+def _credit_notes(request: HttpRequest):
+    return (
+        CreditNote.objects.filter(tenant_id=request.xero_tenant_id)
+        .select_related("contact")
+        .prefetch_related("allocations__invoice")
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "PUT", "POST"])
+@xero_api("CreditNotes")
+def credit_notes(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        rows = _filtered(
+            request, list(_credit_notes(request).order_by("id")), books.credit_note_record
+        )
+        if isinstance(rows, HttpResponse):
+            return rows
+        return _paged(request, "CreditNotes", rows, books.credit_note_json)
+    return _credit_note_write(request)
+
+
+@_idempotent
+def _credit_note_write(request: HttpRequest) -> HttpResponse:
+    places = 4 if request.GET.get("unitdp") == "4" else 2
+    tenant = request.xero_tenant_id
+    return _write(
+        request,
+        "CreditNotes",
+        "CreditNote",
+        lambda element: books.credit_note_create(
+            tenant_id=tenant, element=element, unit_places=places
+        ),
+    )
+
+
+def _credit_note_or_404(request: HttpRequest, ref: str) -> CreditNote | HttpResponse:
+    rows = _credit_notes(request)
+    note = (
+        rows.filter(credit_note_id=ref.lower()).first()
+        or rows.filter(credit_note_number=ref).first()
+    )
+    return note or _problem(404, "Not Found", f"Credit note {ref} not found")
+
+
+@csrf_exempt
+@require_GET
+@xero_api("CreditNotes/{id}")
+def credit_note_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    note = _credit_note_or_404(request, ref)
+    if isinstance(note, HttpResponse):
+        return note
+    return _json(_envelope("CreditNotes", [books.credit_note_json(note)]))
+
+
+@csrf_exempt
+@require_http_methods(["PUT"])
+@xero_api("CreditNotes/{id}/Allocations")
+def credit_note_allocations(request: HttpRequest, ref: str) -> HttpResponse:
+    note = _credit_note_or_404(request, ref)
+    if isinstance(note, HttpResponse):
+        return note
+    return _allocation_write(request, note)
+
+
+@_idempotent
+def _allocation_write(request: HttpRequest, note: CreditNote) -> HttpResponse:
+    tenant = request.xero_tenant_id
+    return _write(
+        request,
+        "Allocations",
+        "Allocation",
+        lambda element: books.allocation_create(
+            tenant_id=tenant, credit_note=note, element=element
+        ),
+    )
 
 
 # --- contacts --------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ DEMO_ENV_DEFAULTS: dict[str, str] = {
     "XERO_RECONCILE_MINUTES": "1",
     # The demo posts through a custom connection (client credentials): no connect step needed.
     "XERO_CONNECTION": "custom",
+    # Authorised in Xero at once, so credit notes are allocated to their invoices in the demo.
+    "XERO_INVOICE_STATUS": "AUTHORISED",
     "PORT": "8000",
     "PYTHONUNBUFFERED": "1",
 }

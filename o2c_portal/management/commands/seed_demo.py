@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -48,10 +49,20 @@ def demo_users_seed() -> list[tuple[DemoUser, bool]]:
     return results
 
 
+# The demo shops' Shopify tax lines → the sandbox organisation's tax types (apps/sandbox/xero):
+# New York's state and county taxes post together under one 8.5% type, as Xero's US orgs do.
+DEMO_TAX_TYPES = (
+    ("NY State Tax", "0.04", "USD", "US", "TAX002", "8.5"),
+    ("New York County Tax", "0.045", "USD", "US", "TAX002", "8.5"),
+    ("GB VAT", "0.2", "GBP", "GB", "OUTPUT2", "20"),
+    ("DE MwSt", "0.19", "EUR", "DE", "TAX003", "19"),
+)
+
+
 def demo_mappings_seed() -> int:
     """Map the demo storefront's catalogue (bundles as their components); leave NEW-* SKUs unmapped
     so some simulated orders are held. Returns how many mappings were created."""
-    from apps.inventory.models import SkuMapping, WarehouseComponent
+    from apps.inventory.models import SkuMapping, TaxTypeMapping, WarehouseComponent
     from apps.inventory.services import mapping_version_bump
     from apps.sandbox.catalogue import BUNDLES, CATALOGUE, warehouse_items
 
@@ -77,8 +88,17 @@ def demo_mappings_seed() -> int:
                 for sku, quantity in parts
             )
             created += 1
+        for title, rate, currency, country, tax_type, xero_rate in DEMO_TAX_TYPES:
+            _, made = TaxTypeMapping.objects.get_or_create(
+                shopify_title=title,
+                shopify_rate=Decimal(rate),
+                currency=currency,
+                country_code=country,
+                defaults={"xero_tax_type": tax_type, "xero_rate": Decimal(xero_rate)},
+            )
+            created += made
         if created:
-            mapping_version_bump(actor=None, summary=f"demo seed: {created} catalogue SKUs mapped")
+            mapping_version_bump(actor=None, summary=f"demo seed: {created} catalogue rows mapped")
     return created
 
 
