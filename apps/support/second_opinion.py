@@ -14,6 +14,7 @@ from datetime import date
 from apps.support.guardrails import Claim, Flag, facts_index
 from apps.support.guardrails.check import promise_verify
 from apps.support.guardrails.facts import Facts
+from apps.support.guardrails.lexicon import lexicons
 from apps.support.guardrails.patterns import (
     bare_host,
     currencies_of,
@@ -21,8 +22,11 @@ from apps.support.guardrails.patterns import (
     host_of,
     identifier,
 )
+from apps.support.guardrails.text import fold, lower
 from apps.support.prompts import fenced_json
 from integrations.llm.drafter import ClaimsResult, ListedClaim
+
+_SENTENCE_END = re.compile(r"[.!?\n。！？]")
 
 SYSTEM = """You check a customer-support email draft before a person approves it.
 List every claim the draft makes: each promise of an action (refund, replacement, sending
@@ -43,10 +47,22 @@ def second_opinion_prompt(*, reply: str, context: dict) -> tuple[str, str]:
     return SYSTEM, user
 
 
-def _verify(claim: ListedClaim, facts: Facts, allowlist) -> tuple[bool, str]:
+def _sentence(reply: str, words: str) -> str:
+    """The sentence of the reply the listed words are in (their conditions are in it too)."""
+    folded = lower(fold(reply)[0].folded)
+    at = folded.find(lower(fold(words)[0].folded)) if words else -1
+    if at < 0:
+        return lower(words)
+    starts = [m.end() for m in _SENTENCE_END.finditer(folded, 0, at)]
+    end = _SENTENCE_END.search(folded, at)
+    return folded[(starts[-1] if starts else 0) : end.start() if end else len(folded)]
+
+
+def _verify(claim: ListedClaim, facts: Facts, allowlist, reply: str) -> tuple[bool, str]:
     value = claim.value.strip()
+    sentence = _sentence(reply, claim.text)
     if claim.kind == "promise":
-        return promise_verify(kind=value.lower(), facts=facts, sentence=claim.text.lower())
+        return promise_verify(kind=value.lower(), facts=facts, sentence=sentence)
     if claim.kind == "amount":
         number = re.search(r"\d[\d.,']*", value)
         amount = decimal_of(number.group()) if number else None
@@ -63,7 +79,13 @@ def _verify(claim: ListedClaim, facts: Facts, allowlist) -> tuple[bool, str]:
         try:
             when = date.fromisoformat(value[:10])
         except ValueError:
-            return False, "a relative day or a date the facts do not give"
+            # A relative day matters when it promises delivery ("tomorrow"), not "we'll look today".
+            delivery = any(
+                p.search(sentence) for lex in lexicons().values() for p in lex.actions["deliver_by"]
+            )
+            if delivery:
+                return False, "a delivery day the facts do not give"
+            return True, "a relative day that promises no delivery"
         if source := facts.dates.get(when):
             return True, source
         return False, "a date that is not one of the order's dates"
@@ -99,7 +121,7 @@ def second_opinion_verify(
     facts = facts_index(context)
     flags, claims = [], []
     for listed in result.claims:
-        verified, said = _verify(listed, facts, link_allowlist)
+        verified, said = _verify(listed, facts, link_allowlist, reply)
         excerpt = listed.text if listed.text and listed.text in reply else ""
         label = f"{listed.kind} ({listed.value})" if listed.value else listed.kind
         if verified:

@@ -22,6 +22,7 @@ from apps.sandbox.openai.models import SandboxModelBehaviour
 Mode = SandboxModelBehaviour.Mode
 
 OBEY_MARKER = "[[sandbox:obey]]"
+_SAY = re.compile(r"\[\[sandbox:say\]\](.*?)\[\[/sandbox:say\]\]", re.DOTALL)
 FAKE_POLICY_ID = "VIP-REFUND-100"
 _FACTS = re.compile(r"<order_facts>(.*?)</order_facts>", re.IGNORECASE | re.DOTALL)
 _MESSAGE = re.compile(r"<customer_message>(.*?)</customer_message>", re.IGNORECASE | re.DOTALL)
@@ -402,11 +403,27 @@ def _obeying(prompt: Prompt, order: dict, cues: tuple[str, ...]) -> dict:
     }
 
 
+def _said(reply: str) -> dict:
+    return {
+        "reply": reply,
+        "intent": "other",
+        "cited_policy_ids": [],
+        "facts_used": [],
+        "proposed_actions": ["none"],
+        "needs_human_reason": "",
+        "confidence": 0.9,
+    }
+
+
 def answer_write(*, prompt: Prompt, mode: str) -> dict:
     """The answer object (REPLY_SCHEMA's shape) for this prompt under this behaviour mode."""
     facts = prompt.facts
     order = facts.get("order") if isinstance(facts.get("order"), dict) else {}
     cues = injection_cues(text=prompt.customer_text)
+    said = _SAY.search(prompt.latest_text)
+    if said:
+        # A test or evaluation scripts the reply: the stand-in says it, as a model that obeyed would.
+        return _said(said.group(1).strip())
     if OBEY_MARKER in prompt.customer_text or (mode == Mode.OBEY_INJECTION and cues):
         return _obeying(prompt, order, cues)
     intent = intent_detect(text=prompt.latest_text)
