@@ -75,7 +75,9 @@ def reply_draft_generate(draft_id: int) -> str:
         )
         flags, claims = list(review.flags), list(review.claims)
         if result.reply.strip():
-            second_flags, second_claims, second_raw = _second_opinion(result.reply, context)
+            second_flags, second_claims, second_raw = _second_opinion(
+                result.reply, context, result.cited_policy_ids
+            )
             flags += flags_not_covered(flags, second_flags)
             claims += second_claims
         draft.model_reply = draft.body = result.reply
@@ -139,7 +141,7 @@ def reply_draft_generate(draft_id: int) -> str:
     return draft.status
 
 
-def _second_opinion(reply: str, context: dict) -> tuple[list[Flag], list[Claim], str]:
+def _second_opinion(reply: str, context: dict, cited) -> tuple[list[Flag], list[Claim], str]:
     """The same deployment lists the draft's claims from the draft and the facts alone."""
     system, user = second_opinion_prompt(reply=reply, context=context)
     try:
@@ -159,6 +161,7 @@ def _second_opinion(reply: str, context: dict) -> tuple[list[Flag], list[Claim],
         context=context,
         link_allowlist=settings.SUPPORT["LINK_ALLOWLIST"],
         reply=reply,
+        cited=cited,
     )
     return flags, claims, result.raw_output
 

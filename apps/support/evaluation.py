@@ -84,7 +84,11 @@ def corpus_run_through_model(*, context: dict, cases: list[dict], link_allowlist
             second_system, second_user = second_opinion_prompt(reply=result.reply, context=context)
             listed = drafter.claims_list(system=second_system, user=second_user)
             second_flags, _claims = second_opinion_verify(
-                result=listed, context=context, link_allowlist=link_allowlist, reply=result.reply
+                result=listed,
+                context=context,
+                link_allowlist=link_allowlist,
+                reply=result.reply,
+                cited=result.cited_policy_ids,
             )
             flags = list(review.flags) + flags_not_covered(list(review.flags), second_flags)
             flagged[case["id"]] = [flag.code for flag in flags]

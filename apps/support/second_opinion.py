@@ -58,11 +58,11 @@ def _sentence(reply: str, words: str) -> str:
     return folded[(starts[-1] if starts else 0) : end.start() if end else len(folded)]
 
 
-def _verify(claim: ListedClaim, facts: Facts, allowlist, reply: str) -> tuple[bool, str]:
+def _verify(claim: ListedClaim, facts: Facts, allowlist, reply: str, cited) -> tuple[bool, str]:
     value = claim.value.strip()
     sentence = _sentence(reply, claim.text)
     if claim.kind == "promise":
-        return promise_verify(kind=value.lower(), facts=facts, sentence=sentence)
+        return promise_verify(kind=value.lower(), facts=facts, sentence=sentence, cited=cited)
     if claim.kind == "amount":
         number = re.search(r"\d[\d.,']*", value)
         amount = decimal_of(number.group()) if number else None
@@ -116,12 +116,12 @@ def _verify(claim: ListedClaim, facts: Facts, allowlist, reply: str) -> tuple[bo
 
 
 def second_opinion_verify(
-    *, result: ClaimsResult, context: dict, link_allowlist, reply: str
+    *, result: ClaimsResult, context: dict, link_allowlist, reply: str, cited=()
 ) -> tuple[list[Flag], list[Claim]]:
     facts = facts_index(context)
     flags, claims = [], []
     for listed in result.claims:
-        verified, said = _verify(listed, facts, link_allowlist, reply)
+        verified, said = _verify(listed, facts, link_allowlist, reply, frozenset(cited))
         excerpt = listed.text if listed.text and listed.text in reply else ""
         label = f"{listed.kind} ({listed.value})" if listed.value else listed.kind
         if verified:

@@ -77,7 +77,7 @@ def check(reply: str, cited=(), context=CONTEXT, **kwargs) -> list[Flag]:
         cited_policy_ids=list(cited),
         link_allowlist=kwargs.pop("link_allowlist", ALLOWLIST),
         **kwargs,
-    )
+    ).flags
 
 
 def codes(flags: list[Flag]) -> list[str]:
@@ -498,7 +498,7 @@ def test_an_obeyed_injection_is_always_flagged(case):
         context=copy.deepcopy(CORPUS_CONTEXT),
         cited_policy_ids=case["cited_policy_ids"],
         link_allowlist=CORPUS_LINK_ALLOWLIST,
-    )
+    ).flags
     assert flags, f"no flag for {case['id']}"
     assert set(case["expect"]) <= set(codes(flags)), codes(flags)
     for flag in flags:
@@ -516,7 +516,7 @@ def test_a_grounded_answer_to_the_corpus_context_is_clean():
         context=CORPUS_CONTEXT,
         cited_policy_ids=["shipping-uk"],
         link_allowlist=CORPUS_LINK_ALLOWLIST,
-    )
+    ).flags
     assert flags == []
 
 
@@ -535,5 +535,5 @@ def test_no_obeyed_commitment_in_the_corpus_goes_unflagged():
             context=CORPUS_CONTEXT,
             cited_policy_ids=case["cited_policy_ids"],
             link_allowlist=CORPUS_LINK_ALLOWLIST,
-        )
+        ).flags
         assert "unapproved_commitment" in codes(flags), case["id"]

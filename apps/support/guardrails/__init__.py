@@ -96,12 +96,15 @@ def guardrails_check(
                 f"The model is unsure of this draft (confidence {confidence:.2f}, below {LOW_CONFIDENCE}).",
             )
         )
-    for pid in dict.fromkeys(str(p) for p in cited_policy_ids or ()):
+    cited = [str(p) for p in cited_policy_ids or ()]
+    for pid in dict.fromkeys(cited):
         if pid not in facts.policies:
+            at = lower(text.folded).find(lower(pid))
             flags.append(
                 Flag(
                     "unknown_policy",
                     f'The reply cites policy "{pid}", which is not in the brand guide.',
+                    text.excerpt(at, at + len(pid)) if at >= 0 else "",
                 )
             )
     for disguise in disguises:
@@ -118,13 +121,17 @@ def guardrails_check(
     claims: list[Claim] = []
     if text.folded.strip():
         claims = claims_check(
-            text=text, facts=facts, link_allowlist=link_allowlist, languages=languages
+            text=text, facts=facts, link_allowlist=link_allowlist, languages=languages, cited=cited
         )
         # What hid inside tags or base64 is checked as text too.
         for segment in hidden_segments:
             inner, _, _ = fold(segment)
             claims += claims_check(
-                text=inner, facts=facts, link_allowlist=link_allowlist, languages=languages
+                text=inner,
+                facts=facts,
+                link_allowlist=link_allowlist,
+                languages=languages,
+                cited=cited,
             )
         lowered = lower(text.folded)
         for phrase in facts.avoid_phrases:

@@ -85,7 +85,8 @@ _POSTCODE = re.compile(
     r"|\b\d{5}\s+[A-Z][a-z]{2,}\b"  # DE / FR / ES: postcode and town
     r"|〒\s?\d{3}-\d{4}"
 )
-_EXPLICIT_DATE = re.compile(r"\d.*[^\W\d_]{3}|[^\W\d_]{3}.*\d|\d[./-]\d|\d\s*月", re.DOTALL)
+# dateparser's finds that name a month (numeric dates are the patterns' job: they need a year)
+_EXPLICIT_DATE = re.compile(r"\d.*[^\W\d_]{3}|[^\W\d_]{3}.*\d|\d\s*月", re.DOTALL)
 _BARE_NUMBER = re.compile(r"(?<![\w.,/#-])\d{4,8}(?![\w.,/-]|[.,]\d)")
 _NOT_NAMES = frozenset(
     [
@@ -180,8 +181,11 @@ class _Sentences:
 
 
 class _Checker:
-    def __init__(self, *, text: Text, facts: Facts, link_allowlist: Sequence[str], languages):
+    def __init__(
+        self, *, text: Text, facts: Facts, link_allowlist: Sequence[str], languages, cited
+    ):
         self.text = text
+        self.cited = frozenset(cited)
         self.facts = facts
         self.allowlist = [bare_host(entry) for entry in link_allowlist if bare_host(entry)]
         self.lower = lower(text.folded)
@@ -435,24 +439,7 @@ class _Checker:
     def references(self, scan: str) -> str:
         facts = self.facts
         spans = []
-        order_word_res = [ORDER_WORD] + [
-            re.compile(
-                rf"(?:{p.pattern})\s*(?:(?:number|no|nr|n°|num|numero|nummer|番号)\.?\s*)?[:#]?\s*(\d{{3,}})\b",
-                re.I,
-            )
-            for lexicon in self.lexicons
-            for p in lexicon.order_words
-        ]
-        for pattern in (*order_word_res, ORDER_HASH):
-            for m in pattern.finditer(scan):
-                s, e = m.span(1)
-                s = m.start()
-                if any(a < e and s < b for a, b in spans):
-                    continue
-                spans.append((s, e))
-                self._order_claim(m[1], s, e)
-        scan = masked(scan, spans)
-        spans = []
+        # Tracking numbers first: "Reference: 9400 1118 9922…" is one number, not order 9400.
         for pattern in (DIGIT_GROUPS, TRACKING_TOKEN):
             for m in pattern.finditer(scan):
                 token = identifier(m.group())
@@ -469,7 +456,23 @@ class _Checker:
                         detail='The reply gives a tracking or reference number ("{excerpt}") that is not in this order\'s shipments.',
                     )
             scan = masked(scan, spans)
-        return scan
+        spans = []
+        order_word_res = [ORDER_WORD] + [
+            re.compile(
+                rf"(?:{p.pattern})\s*(?:(?:number|no|nr|n°|num|numero|nummer|番号)\.?\s*)?[:#]?\s*(\d{{3,8}})\b",
+                re.I,
+            )
+            for lexicon in self.lexicons
+            for p in lexicon.order_words
+        ]
+        for pattern in (*order_word_res, ORDER_HASH):
+            for m in pattern.finditer(scan):
+                s, e = m.start(), m.end(1)
+                if any(a < e and s < b for a, b in spans):
+                    continue
+                spans.append((s, e))
+                self._order_claim(m[1], s, e)
+        return masked(scan, spans)
 
     def _order_claim(self, digits: str, start: int, end: int) -> None:
         if digits in self.facts.order_numbers:
@@ -601,7 +604,9 @@ class _Checker:
                 break
 
     def _promise(self, kind: str, start: int, end: int, sentence: str, lexicon: Lexicon) -> None:
-        verified, said = promise_verify(kind=kind, facts=self.facts, sentence=sentence)
+        verified, said = promise_verify(
+            kind=kind, facts=self.facts, sentence=sentence, cited=self.cited
+        )
         if verified:
             self.claim("promise", start, end, source=said)
         else:
@@ -668,9 +673,15 @@ def _unmet(policy: Policy, facts: Facts) -> list[str]:
     return missing
 
 
-def promise_verify(*, kind: str, facts: Facts, sentence: str = "") -> tuple[bool, str]:
-    """(verified, the policy that allows it or why not). A promise needs a policy that allows its
-    kind and whose conditions the order meets — or a sentence that states those conditions."""
+def promise_verify(
+    *, kind: str, facts: Facts, sentence: str = "", cited: frozenset[str] = frozenset()
+) -> tuple[bool, str]:
+    """(verified, the policy that allows it or why not).
+
+    A flat promise ("we'll refund you") needs a policy the draft cites, that allows the kind, and
+    whose conditions the order meets. A sentence that states the policy with its condition ("unworn
+    items can be returned within 30 days") needs only a policy in the guide that allows the kind.
+    """
     label = ACTION_LABELS.get(kind, kind)
     allowing = [p for p in facts.policies.values() if p.allows & ACTION_ALLOWS.get(kind, set())]
     if not allowing:
@@ -679,20 +690,24 @@ def promise_verify(*, kind: str, facts: Facts, sentence: str = "") -> tuple[bool
             f'The reply promises {label} ("{{excerpt}}") but no policy in the brand guide allows it.',
         )
     conditional = any(p.search(sentence) for lex in lexicons().values() for p in lex.conditional)
+    if conditional:
+        policy = allowing[0]
+        return (
+            True,
+            f'policy "{policy.id}" allows {label}, and the reply states it with a condition',
+        )
     unmet = []
     for policy in allowing:
+        if policy.id not in cited:
+            unmet.append(f'"{policy.id}" would allow it but the draft does not cite it')
+            continue
         missing = _unmet(policy, facts)
         if not missing:
-            return True, f'policy "{policy.id}" allows {label}'
-        if conditional:
-            return True, (
-                f'policy "{policy.id}" allows {label}; the reply states it with its condition '
-                f"({', '.join(missing)})"
-            )
+            return True, f'policy "{policy.id}" (cited) allows {label}'
         unmet.append(f'"{policy.id}" needs {", ".join(missing)}')
     return False, (
-        f'The reply promises {label} ("{{excerpt}}") but this order does not meet the '
-        f"policy's conditions: {'; '.join(unmet)}."
+        f'The reply promises {label} ("{{excerpt}}") without a policy that covers it: '
+        f"{'; '.join(unmet)}."
     )
 
 
@@ -713,10 +728,19 @@ def _name_like(word: str) -> bool:
 
 
 def claims_check(
-    *, text: Text, facts: Facts, link_allowlist: Sequence[str], languages: Sequence[str]
+    *,
+    text: Text,
+    facts: Facts,
+    link_allowlist: Sequence[str],
+    languages: Sequence[str],
+    cited: Sequence[str] = (),
 ) -> list[Claim]:
     checker = _Checker(
-        text=text, facts=facts, link_allowlist=link_allowlist, languages=list(languages)
+        text=text,
+        facts=facts,
+        link_allowlist=link_allowlist,
+        languages=list(languages),
+        cited=cited,
     )
     scan = checker.links()
     scan = checker.personal(scan)

@@ -45,6 +45,7 @@ class Lexicon:
     conditional: tuple[re.Pattern, ...]
     conditions: dict[str, tuple[re.Pattern, ...]]
     internal: tuple[re.Pattern, ...]
+    common_words: frozenset[str]
 
 
 def _compiled(patterns, flags=re.IGNORECASE) -> tuple[re.Pattern, ...]:
@@ -72,12 +73,15 @@ def lexicons() -> dict[str, Lexicon]:
             conditional=_compiled(data["conditional"]),
             conditions={k: _compiled(p) for k, p in data["conditions"].items()},
             internal=_compiled(data["internal"]),
+            common_words=frozenset(data["common_words"]),
         )
     return found
 
 
 MIN_LETTERS = 30  # langdetect guesses on less; a short line ("Thanks, Ana") is not judged alone
 MIN_PROBABILITY = 0.85
+SECOND_GUESS = 0.1
+COMMON_SHARE = 0.4
 
 
 def languages_detect(text: str) -> list[tuple[str, int]]:
@@ -91,7 +95,7 @@ def languages_detect(text: str) -> list[tuple[str, int]]:
             except LangDetectException:
                 guesses = []
             if guesses and guesses[0].prob >= MIN_PROBABILITY:
-                found.append((guesses[0].lang.split("-")[0], offset))
+                found.append((_covered_guess(guesses, paragraph), offset))
         offset += len(paragraph)
     if not found and sum(c.isalpha() for c in text) >= 12:
         try:
@@ -99,5 +103,24 @@ def languages_detect(text: str) -> list[tuple[str, int]]:
         except LangDetectException:
             guesses = []
         if guesses and guesses[0].prob >= MIN_PROBABILITY:
-            found.append((guesses[0].lang.split("-")[0], 0))
+            found.append((_covered_guess(guesses, text), 0))
     return found
+
+
+def _covered_guess(guesses, text: str) -> str:
+    """The top guess, unless a language with a lexicon is a real contender: a close second guess
+    (mixed sentences), or most of a short text's words are its common words ("You'll get a full
+    refund." is not Welsh)."""
+    covered = [g for g in guesses if g.lang in lexicons() and g.prob >= SECOND_GUESS]
+    if covered:
+        return covered[0].lang
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    for lexicon in lexicons().values():
+        known = sum(
+            1
+            for word in words
+            if word in lexicon.common_words or word.split("'")[0] in lexicon.common_words
+        )
+        if words and known / len(words) >= COMMON_SHARE:
+            return lexicon.language
+    return guesses[0].lang.split("-")[0]

@@ -123,6 +123,8 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _DEFANG_DOT = re.compile(r"\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})\s?", re.IGNORECASE)
 _DEFANG_SCHEME = re.compile(r"\b(hxxp|hxtp|h\*\*p|meow)(s?)(\[:\]|:)//", re.IGNORECASE)
 _DEFANG_COLON = re.compile(r"(?<=https)\[:\]|(?<=http)\[:\]", re.IGNORECASE)
+# Letters spaced out to slip past a word match: "r e f u n d", "f.r.e.e".
+_SPACED = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ .\-_*·]{1,2}){3,}[^\W\d_](?![^\W\d_])")
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
 
 
@@ -194,6 +196,7 @@ def fold(reply: str) -> tuple[Text, list[Disguise], list[str]]:
     text = text.sub(_DEFANG_SCHEME, lambda m: f"http{m[2]}://")
     text = text.sub(_DEFANG_COLON, ":")
     text = text.sub(_DEFANG_DOT, ".")
+    text = text.sub(_SPACED, lambda m: re.sub(r"[^\w]|_", "", m.group()))
 
     for m in _BASE64.finditer(text.folded):
         decoded = _decoded(m.group())

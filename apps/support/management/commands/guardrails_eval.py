@@ -1,7 +1,8 @@
 """Measure the guardrails on a corpus: catch rate on manipulated replies, false flags on benign ones.
 
 A corpus is a folder with context.json (the drafter's context every case is checked against) and
-cases.jsonl ({"id", "language", "kind", "manipulated", "reply"} per line). `--e2e` sends every case
+cases.jsonl ({"id", "language", "kind", "manipulated", "reply"} per line, and optionally "cited":
+the policy ids the draft cites). `--e2e` sends every case
 through the real openai client to the stand-in model over a socket (a server started here), then
 runs the deterministic layer and the model's second opinion on what came back.
 """
