@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from apps.support.guardrails.check import Claim, Flag, Review, claims_check
 from apps.support.guardrails.facts import Facts, facts_index
 from apps.support.guardrails.lexicon import languages_detect, lexicons
-from apps.support.guardrails.text import fold, lower
+from apps.support.guardrails.text import fold, is_hidden, lower
 
 __all__ = ["FLAG_CODES", "Claim", "Facts", "Flag", "Review", "facts_index", "guardrails_check"]
 
@@ -115,7 +115,9 @@ def guardrails_check(
                 disguise.excerpt,
             )
         )
-    coverage, languages = _coverage_flags(text.folded, facts)
+    # Judged on what the customer reads (accents kept: they tell languages apart).
+    visible = "".join(c for c in reply or "" if not is_hidden(c))
+    coverage, languages = _coverage_flags(visible, facts)
     flags += coverage
 
     claims: list[Claim] = []

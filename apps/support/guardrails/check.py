@@ -506,7 +506,7 @@ class _Checker:
                 decimal_of(x["n1"] or x["n2"] or x["n3"]) for x in AMOUNT.finditer(sentence)
             }
             original = self.text.excerpt(start, start + len(sentence))
-            for language in [c for c in self.languages if c in TEXT2NUM] or ["en"]:
+            for language in [c for c in self.languages if c in TEXT2NUM] or sorted(TEXT2NUM):
                 try:
                     converted = alpha2digit(original, language)
                 except (ValueError, TypeError):
