@@ -164,8 +164,12 @@ def reply_draft_approve(
     the text the agent submitted and the version they saw with what is stored.
     """
     _require_agent(actor)
-    if body is None:
-        body = ReplyDraft.objects.get(pk=draft.pk).body
+    current = ReplyDraft.objects.get(pk=draft.pk)
+    if current.status not in REVIEWABLE:
+        raise ValidationError(
+            f"Only a draft under review can be approved (this one is {current.status})."
+        )
+    body = current.body if body is None else body
     draft = reply_draft_edit(actor=actor, draft=draft, body=body, version=version, reasons=reasons)
     refused = _approve(actor=actor, draft=draft, body=body, version=draft.version)
     if refused:
