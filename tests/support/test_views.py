@@ -479,9 +479,7 @@ def test_approving_an_edited_draft_keeps_the_edited_text_audits_the_diff_and_que
     assert send.idempotency_key == f"mail.reply_send:{draft.pk}"
 
 
-def test_approval_is_refused_while_a_flag_has_no_reason_and_nothing_is_queued(
-    client, support_user
-):
+def test_approval_is_refused_while_a_flag_has_no_reason_and_nothing_is_queued(client, support_user):
     draft = ticket_with_draft(body=FLAGGED_BODY, flags=[PROMISE])
     # The edit adds an invented tracking number: the re-check flags it, and it has no reason.
     edited = FLAGGED_BODY + "\n\nYour new tracking number is 1Z999AA10123456799."
@@ -522,7 +520,12 @@ def test_approval_with_a_reason_for_every_flag_goes_through(client, support_user
 
     response = client.post(
         reverse("support:approve", args=[draft.pk]),
-        {"reason-1": "Carrier ref.", "reason-0": "Agreed by phone.", "reason-7": "x", "reason-x": "y"},
+        {
+            "reason-1": "Carrier ref.",
+            "reason-0": "Agreed by phone.",
+            "reason-7": "x",
+            "reason-x": "y",
+        },
     )
 
     assert response.status_code == 302
