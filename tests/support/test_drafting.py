@@ -104,7 +104,7 @@ def test_a_grounded_draft_states_the_orders_real_tracking_and_is_unflagged(
     assert "address1" not in json.dumps(
         draft.context_snapshot
     )  # minimised: no address, no payment data
-    assert "<customer_message>" in draft.prompt_user
+    assert "<thread>" in draft.prompt_user
     event = AuditEvent.objects.get(verb="reply_draft.generated", target_id=str(draft.pk))
     assert event.actor_label == "ai:drafter"
 
