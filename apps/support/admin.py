@@ -17,6 +17,7 @@ class BrandGuideAdmin(admin.ModelAdmin):
         "sign_off",
         "use_phrases",
         "avoid_phrases",
+        "languages",
         "policies",
         "created_by",
         "created_at",

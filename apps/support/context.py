@@ -4,6 +4,8 @@ First name only; no payment data, no address, no email. The same dict is what th
 the reply against, and it is stored with the draft (the audit's context snapshot).
 """
 
+from django.utils import timezone
+
 from apps.orders.models import Order
 from apps.support.models import BrandGuide, Ticket
 
@@ -57,12 +59,14 @@ def guide_facts(guide: BrandGuide | None) -> tuple[dict, list]:
             "sign_off": "The team",
             "use_phrases": [],
             "avoid_phrases": [],
+            "languages": [],
         }, []
     brand = {
         "tone": guide.tone,
         "sign_off": guide.sign_off,
         "use_phrases": list(guide.use_phrases),
         "avoid_phrases": list(guide.avoid_phrases),
+        "languages": list(guide.languages),
     }
     return brand, list(guide.policies)
 
@@ -72,6 +76,8 @@ def ticket_context(ticket: Ticket, guide: BrandGuide | None) -> dict:
     first_name = (order.customer_first_name if order else "") or ""
     brand, policies = guide_facts(guide)
     return {
+        # The day the draft is written: "within 30 days of delivery" is counted to it.
+        "as_of": timezone.localdate().isoformat(),
         "customer": {"first_name": first_name},
         "order": order_facts(order) if order else None,
         "policies": policies,

@@ -9,9 +9,10 @@ from django_q.tasks import async_task
 from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.support.context import brand_guide_current, ticket_context
-from apps.support.guardrails import guardrails_check
+from apps.support.guardrails import Claim, Flag, guardrails_check
 from apps.support.models import ReplyDraft, Ticket
 from apps.support.prompts import PROMPT_VERSION, prompt_build
+from apps.support.second_opinion import second_opinion_prompt, second_opinion_verify
 from integrations.llm.drafter import ContentFiltered, DrafterError, ReplyDrafter
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def reply_draft_generate(draft_id: int) -> str:
     draft.context_snapshot = context
     draft.brand_guide_version = guide.version if guide else None
     draft.deployment = config["DEPLOYMENT"]
+    second_raw = ""
     try:
         with ReplyDrafter.from_config(config) as drafter:
             result = drafter.draft(system=system, user=user)
@@ -64,7 +66,7 @@ def reply_draft_generate(draft_id: int) -> str:
         draft.status = ReplyDraft.Status.FAILED
         draft.error = f"{type(error).__name__}: {error}"
     else:
-        flags = guardrails_check(
+        review = guardrails_check(
             reply=result.reply,
             context=context,
             cited_policy_ids=result.cited_policy_ids,
@@ -72,6 +74,13 @@ def reply_draft_generate(draft_id: int) -> str:
             confidence=result.confidence,
             link_allowlist=settings.SUPPORT["LINK_ALLOWLIST"],
         )
+        flags, claims = list(review.flags), list(review.claims)
+        if result.reply.strip():
+            second_flags, second_claims, second_raw = _second_opinion(
+                result.reply, context, result.cited_policy_ids
+            )
+            flags += flags_not_covered(flags, second_flags)
+            claims += second_claims
         draft.model_reply = draft.body = result.reply
         draft.intent = result.intent
         draft.cited_policy_ids = list(result.cited_policy_ids)
@@ -79,7 +88,8 @@ def reply_draft_generate(draft_id: int) -> str:
         draft.proposed_actions = list(result.proposed_actions)
         draft.needs_human_reason = result.needs_human_reason
         draft.confidence = result.confidence
-        draft.flags = [{"code": f.code, "detail": f.detail, "excerpt": f.excerpt} for f in flags]
+        draft.flags = [flag_dict(f) for f in flags]
+        draft.claims = [claim_dict(c) for c in claims]
         draft.model = result.model
         draft.prompt_tokens, draft.completion_tokens = (
             result.prompt_tokens,
@@ -90,25 +100,94 @@ def reply_draft_generate(draft_id: int) -> str:
         draft.status = (
             ReplyDraft.Status.NEEDS_HUMAN if result.needs_human_reason else ReplyDraft.Status.READY
         )
+    # The append-only record of the interaction: what the model was sent and what it said.
+    trail = {
+        "model": draft.model,
+        "deployment": draft.deployment,
+        "prompt_version": draft.prompt_version,
+        "tokens": [draft.prompt_tokens, draft.completion_tokens],
+        "latency_ms": draft.latency_ms,
+        "flags": [flag["code"] for flag in draft.flags],
+        "error": draft.error,
+        "prompt_system": draft.prompt_system,
+        "prompt_user": draft.prompt_user,
+        "context": draft.context_snapshot,
+        "raw_output": draft.raw_output,
+        "second_opinion_output": second_raw,
+    }
     with transaction.atomic():
         current = ReplyDraft.objects.select_for_update().get(pk=draft.pk)
         if current.status != ReplyDraft.Status.DRAFTING:
-            return current.status  # superseded while the model was writing
+            # Superseded while the model was writing: keep what it was sent and wrote, not the status.
+            fields = ["prompt_version", "prompt_system", "prompt_user", "context_snapshot"]
+            fields += ["brand_guide_version", "deployment", "model", "raw_output", "model_reply"]
+            fields += ["prompt_tokens", "completion_tokens", "latency_ms"]
+            draft.save(update_fields=fields)
+            audit_record(
+                actor=None,
+                actor_label="ai:drafter",
+                verb="reply_draft.discarded",
+                target=current,
+                data={**trail, "status": current.status, "reason": current.reject_reason},
+            )
+            return current.status
         draft.save()
         audit_record(
             actor=None,
             actor_label="ai:drafter",
             verb=verbs.REPLY_DRAFT_GENERATED,
             target=draft,
-            data={
-                "status": draft.status,
-                "model": draft.model,
-                "deployment": draft.deployment,
-                "prompt_version": draft.prompt_version,
-                "tokens": [draft.prompt_tokens, draft.completion_tokens],
-                "latency_ms": draft.latency_ms,
-                "flags": [flag["code"] for flag in draft.flags],
-                "error": draft.error,
-            },
+            data={**trail, "status": draft.status},
         )
     return draft.status
+
+
+def _second_opinion(reply: str, context: dict, cited) -> tuple[list[Flag], list[Claim], str]:
+    """The same deployment lists the draft's claims from the draft and the facts alone."""
+    system, user = second_opinion_prompt(reply=reply, context=context)
+    try:
+        with ReplyDrafter.from_config(settings.AZURE_OPENAI) as drafter:
+            result = drafter.claims_list(system=system, user=user)
+    except (DrafterError, ContentFiltered) as error:
+        detail = (
+            error.message if isinstance(error, DrafterError) else f"content filter ({error.where})"
+        )
+        flag = Flag(
+            "second_opinion",
+            f"The model's second opinion could not be had ({detail}): check every claim yourself.",
+        )
+        return [flag], [], ""
+    flags, claims = second_opinion_verify(
+        result=result,
+        context=context,
+        link_allowlist=settings.SUPPORT["LINK_ALLOWLIST"],
+        reply=reply,
+        cited=cited,
+    )
+    return flags, claims, result.raw_output
+
+
+def flags_not_covered(flags: list[Flag], more: list[Flag]) -> list[Flag]:
+    """The second opinion's flags on text no deterministic flag already marks."""
+    kept = []
+    for flag in more:
+        text = flag.excerpt.lower()
+        if text and any(
+            text in f.excerpt.lower() or f.excerpt.lower() in text for f in flags if f.excerpt
+        ):
+            continue
+        kept.append(flag)
+    return kept
+
+
+def flag_dict(flag: Flag) -> dict:
+    return {"code": flag.code, "detail": flag.detail, "excerpt": flag.excerpt}
+
+
+def claim_dict(claim: Claim) -> dict:
+    return {
+        "kind": claim.kind,
+        "excerpt": claim.excerpt,
+        "verified": claim.verified,
+        "source": claim.source,
+    }

@@ -14,6 +14,8 @@ class BrandGuide(models.Model):
     sign_off = models.CharField(max_length=200)
     use_phrases = models.JSONField(default=list, blank=True)
     avoid_phrases = models.JSONField(default=list, blank=True)
+    # The languages support answers in (ISO 639-1 codes); a reply in any other is flagged.
+    languages = models.JSONField(default=list, blank=True)
     # [{"id": "returns-30", "title": "...", "text": "...", "allows": ["refund", "return"]}]
     policies = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
@@ -114,9 +116,12 @@ class ReplyDraft(models.Model):
     proposed_actions = models.JSONField(default=list, blank=True)
     needs_human_reason = models.TextField(blank=True)
     confidence = models.FloatField(null=True, blank=True)
-    # Guardrail flags [{code, detail, excerpt}] and which of them the agent acknowledged (by index).
+    # Guardrail flags [{code, detail, excerpt, reason?}]: the agent's reason for letting each stand.
     flags = models.JSONField(default=list, blank=True)
-    flags_acknowledged = models.JSONField(default=list, blank=True)
+    # What the reply states or promises [{kind, excerpt, verified, source}] (guardrails' claims).
+    claims = models.JSONField(default=list, blank=True)
+    # Bumped by every change of the text: an approval names the version its approver saw.
+    version = models.PositiveIntegerField(default=1)
     # The trail of the model call.
     prompt_version = models.CharField(max_length=20, blank=True)
     prompt_system = models.TextField(blank=True)
@@ -138,6 +143,9 @@ class ReplyDraft(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reject_reason = models.TextField(blank=True)
+    # Set, and committed, just before the email is handed to the mail server: a send that finds it
+    # set without sent_at does not know whether the first attempt got through (runbook).
+    send_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     send_result = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -164,5 +172,10 @@ class ReplyDraft(models.Model):
         return f"draft {self.pk} for ticket {self.ticket_id}"
 
     @property
-    def unacknowledged_flags(self) -> list[int]:
-        return [i for i in range(len(self.flags)) if i not in set(self.flags_acknowledged)]
+    def unreasoned_flags(self) -> list[int]:
+        """Flags the agent has neither fixed nor written a reason for: each blocks approval."""
+        return [i for i, flag in enumerate(self.flags) if not str(flag.get("reason") or "").strip()]
+
+    @property
+    def all_claims_verified(self) -> bool:
+        return all(claim.get("verified") for claim in self.claims)

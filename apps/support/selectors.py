@@ -20,7 +20,7 @@ QUEUE_VIEWS: dict[str, tuple[str, ...] | None] = {
     "all": None,
 }
 # What the queue page shows of a draft: not the prompts and raw output, which can be large.
-QUEUE_DRAFT_FIELDS = ("id", "ticket_id", "status", "flags", "flags_acknowledged", "created_at")
+QUEUE_DRAFT_FIELDS = ("id", "ticket_id", "status", "flags", "claims", "created_at")
 
 
 def _latest_draft() -> QuerySet[ReplyDraft]:

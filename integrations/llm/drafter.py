@@ -105,6 +105,89 @@ RESPONSE_FORMAT: ResponseFormatJSONSchema = {
     "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": REPLY_SCHEMA},
 }
 
+CLAIMS_SCHEMA_NAME = "reply_claims"
+CLAIM_KINDS = (
+    "promise",
+    "amount",
+    "date",
+    "order_reference",
+    "tracking_number",
+    "link",
+    "personal_data",
+)
+PROMISE_KINDS = (
+    "refund",
+    "replace",
+    "send",
+    "cover_cost",
+    "discount",
+    "credit",
+    "return",
+    "cancel",
+    "guarantee",
+    "deliver_by",
+)
+CLAIMS_SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["claims"],
+    "properties": {
+        "claims": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["kind", "text", "value"],
+                "properties": {
+                    "kind": {"type": "string", "enum": list(CLAIM_KINDS)},
+                    "text": {"type": "string", "description": "The words of the draft, verbatim."},
+                    "value": {
+                        "type": "string",
+                        "description": "promise: one of "
+                        + ", ".join(PROMISE_KINDS)
+                        + '; amount: "<number> <ISO currency>"; date: YYYY-MM-DD, or the words '
+                        "for a relative day; others: the reference, number, URL or datum.",
+                    },
+                },
+            },
+        }
+    },
+}
+CLAIMS_RESPONSE_FORMAT: dict = {
+    "type": "json_schema",
+    "json_schema": {"name": CLAIMS_SCHEMA_NAME, "strict": True, "schema": CLAIMS_SCHEMA},
+}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A completion that passed its schema."""
+
+    data: dict
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: int
+    raw_output: str
+    finish_reason: str
+
+
+@dataclass(frozen=True)
+class ListedClaim:
+    kind: str
+    text: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ClaimsResult:
+    claims: tuple[ListedClaim, ...]
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: int
+    raw_output: str
+
 
 @dataclass(frozen=True)
 class DraftResult:
@@ -320,6 +403,42 @@ class ReplyDrafter:
 
     def draft(self, *, system: str, user: str) -> DraftResult:
         """One reply for the prompt; raises ContentFiltered or DrafterError instead of a bad draft."""
+        answer = self._complete(system=system, user=user, response_format=RESPONSE_FORMAT)
+        data = answer.data
+        return DraftResult(
+            reply=data["reply"],
+            intent=data["intent"],
+            cited_policy_ids=tuple(data["cited_policy_ids"]),
+            facts_used=tuple(data["facts_used"]),
+            proposed_actions=tuple(data["proposed_actions"]),
+            needs_human_reason=data["needs_human_reason"],
+            confidence=float(data["confidence"]),
+            model=answer.model,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            latency_ms=answer.latency_ms,
+            raw_output=answer.raw_output,
+            finish_reason=answer.finish_reason,
+        )
+
+    def claims_list(self, *, system: str, user: str) -> ClaimsResult:
+        """The second opinion: the draft's promises, amounts, dates, references, links and personal
+        data, listed by the model under CLAIMS_SCHEMA (the caller verifies each one)."""
+        answer = self._complete(system=system, user=user, response_format=CLAIMS_RESPONSE_FORMAT)
+        claims = tuple(
+            ListedClaim(kind=c["kind"], text=c["text"], value=c["value"])
+            for c in answer.data["claims"]
+        )
+        return ClaimsResult(
+            claims=claims,
+            model=answer.model,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            latency_ms=answer.latency_ms,
+            raw_output=answer.raw_output,
+        )
+
+    def _complete(self, *, system: str, user: str, response_format: dict) -> _Answer:
         started = time.monotonic()
         try:
             completion = self._client.chat.completions.create(
@@ -328,7 +447,7 @@ class ReplyDrafter:
                     ChatCompletionSystemMessageParam(role="system", content=system),
                     ChatCompletionUserMessageParam(role="user", content=user),
                 ],
-                response_format=RESPONSE_FORMAT,
+                response_format=response_format,
                 temperature=TEMPERATURE,
             )
         except openai.APIStatusError as exc:
@@ -350,7 +469,7 @@ class ReplyDrafter:
                 f"{type(exc).__name__}: {exc}", latency_ms=_elapsed_ms(started)
             ) from exc
         latency_ms = _elapsed_ms(started)
-        return self._result(completion, latency_ms)
+        return self._answer(completion, latency_ms, response_format["json_schema"]["schema"])
 
     def _status_error(
         self, exc: openai.APIStatusError, started: float
@@ -376,7 +495,7 @@ class ReplyDrafter:
             latency_ms=latency_ms,
         )
 
-    def _result(self, completion: Any, latency_ms: int) -> DraftResult:
+    def _answer(self, completion: Any, latency_ms: int, schema: dict) -> _Answer:
         model = completion.model or self.deployment
         usage = completion.usage
         prompt_tokens = usage.prompt_tokens if usage else 0
@@ -418,7 +537,7 @@ class ReplyDrafter:
             data = json.loads(raw)
         except ValueError:
             data = None
-        problems = schema_errors(data, REPLY_SCHEMA) if data is not None else ["not JSON"]
+        problems = schema_errors(data, schema) if data is not None else ["not JSON"]
         if problems:
             logger.warning("peer=%s answer off schema: %s", PEER, "; ".join(problems[:5]))
             raise DrafterError(
@@ -426,14 +545,8 @@ class ReplyDrafter:
                 body=raw[:BODY_KEEP_CHARS],
                 latency_ms=latency_ms,
             )
-        return DraftResult(
-            reply=data["reply"],
-            intent=data["intent"],
-            cited_policy_ids=tuple(data["cited_policy_ids"]),
-            facts_used=tuple(data["facts_used"]),
-            proposed_actions=tuple(data["proposed_actions"]),
-            needs_human_reason=data["needs_human_reason"],
-            confidence=float(data["confidence"]),
+        return _Answer(
+            data=data,
             model=model,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,

@@ -1,4 +1,5 @@
-"""Support reviews a flagged AI draft in the browser: acknowledges the flag, edits, approves; and
+"""Support reviews a flagged AI draft in the browser: is refused past an invented tracking number,
+writes a reason, approves; and
 watches a draft arrive while the model writes it (htmx polling), all under the CSP."""
 
 import pytest
@@ -12,23 +13,36 @@ from tests.support.factories import ticket_with_draft
 
 pytestmark = pytest.mark.browser
 
-FLAGGED_BODY = "Hi Ada,\n\nWe will give you a full refund today.\n\nThe team"
-EDITED_BODY = "Hi Ada,\n\nYour parcel is with UPS: 1Z999AA10123456784.\n\nThe team"
+FLAGGED_BODY = (
+    "Hi Ada,\n\nYour order is on its way: tracking number 1Z999AA10123456799.\n\nThe team"
+)
 
 
-def test_support_acknowledges_the_flag_edits_the_reply_and_approves_it(
+def test_support_cannot_approve_past_an_invented_tracking_number_until_a_reason_is_written(
     page, live_server, support_user, sign_in_as, screenshot_dir
 ):
     draft = ticket_with_draft(
         body=FLAGGED_BODY,
         flags=[
             {
-                "code": "unapproved_commitment",
-                "detail": "A refund is promised but no cited policy allows it.",
-                "excerpt": "full refund",
+                "code": "unknown_tracking_number",
+                "detail": 'The reply gives a tracking or reference number ("1Z999AA10123456799") '
+                "that is not in this order's shipments.",
+                "excerpt": "1Z999AA10123456799",
             }
         ],
         subject="Where is my parcel?",
+    )
+    ReplyDraft.objects.filter(pk=draft.pk).update(
+        claims=[
+            {
+                "kind": "order",
+                "excerpt": "Your order",
+                "verified": True,
+                "source": "the ticket's order",
+            },
+            {"kind": "tracking", "excerpt": "1Z999AA10123456799", "verified": False, "source": ""},
+        ]
     )
     sign_in_as(page, support_user.email, PASSWORD)
     page.wait_for_url(f"{live_server.url}/")
@@ -36,18 +50,20 @@ def test_support_acknowledges_the_flag_edits_the_reply_and_approves_it(
     page.wait_for_url("**/support/")
     page.get_by_role("link", name="Where is my parcel?").click()
     page.wait_for_url(f"**/support/{draft.ticket_id}/")
-    page.get_by_test_id("preview").locator("mark", has_text="full refund").wait_for()
+    page.get_by_test_id("preview").locator("mark", has_text="1Z999AA10123456799").wait_for()
+    page.get_by_test_id("verified-claims").get_by_text("the ticket's order").wait_for()
     # caret="initial": hiding the caret leaves style="" on inputs, which htmx copies on a swap and
     # the CSP then refuses.
     page.screenshot(path=screenshot_dir / "support-review.png", full_page=True, caret="initial")
 
-    # Approving with the flag unticked is refused, in place, and nothing is queued.
+    # Approving past the invented number without a reason is refused, in place; nothing queued.
     page.get_by_role("button", name="Approve & send").click()
-    page.get_by_test_id("approve-error").get_by_text("Acknowledge every flag").wait_for()
+    page.get_by_test_id("approve-error").get_by_text("1 flag(s) still open").wait_for()
     assert not OutboxMessage.objects.filter(peer="mail").exists()
+    assert AuditEvent.objects.filter(verb="reply_draft.approval_refused").count() == 1
+    page.screenshot(path=screenshot_dir / "support-refused.png", full_page=True, caret="initial")
 
-    page.get_by_label("Acknowledge flag 1").check()
-    page.get_by_label("Reply to send").fill(EDITED_BODY)
+    page.get_by_label("Reason flag 1 may stand").fill("The carrier gave this number by phone.")
     page.get_by_role("button", name="Approve & send").click()
 
     page.get_by_test_id("approved").wait_for()
@@ -55,13 +71,10 @@ def test_support_acknowledges_the_flag_edits_the_reply_and_approves_it(
     assert status in ("Approved, sending", "Sent")
     draft.refresh_from_db()
     assert draft.status in (ReplyDraft.Status.APPROVED, ReplyDraft.Status.SENT)
-    assert draft.body == EDITED_BODY.replace("\r\n", "\n")
+    assert draft.body == FLAGGED_BODY
     assert draft.approved_by == support_user
-    assert draft.flags_acknowledged == [0]
+    assert draft.flags[0]["reason"] == "The carrier gave this number by phone."
     assert OutboxMessage.objects.filter(peer="mail", action="reply_send").count() == 1
-    assert AuditEvent.objects.filter(
-        verb=verbs.REPLY_DRAFT_EDITED, target_id=str(draft.pk)
-    ).exists()
     page.screenshot(path=screenshot_dir / "support-approved.png", full_page=True, caret="initial")
     assert not page.console_errors, page.console_errors
 

@@ -105,7 +105,7 @@ def test_a_grounded_draft_states_the_orders_real_tracking_and_is_unflagged(
     assert "address1" not in json.dumps(
         draft.context_snapshot
     )  # minimised: no address, no payment data
-    assert "<customer_message>" in draft.prompt_user
+    assert "<thread>" in draft.prompt_user
     event = AuditEvent.objects.get(verb=verbs.REPLY_DRAFT_GENERATED, target_id=str(draft.pk))
     assert event.actor_label == "ai:drafter"
 
@@ -146,7 +146,7 @@ def test_approval_cannot_be_bypassed(model_live, shipped_order, support_user, fi
     assert draft.flags
     with pytest.raises(PermissionDenied):
         reply_draft_approve(actor=finance_user, draft=draft)
-    with pytest.raises(ValidationError, match="Acknowledge every flag"):
+    with pytest.raises(ValidationError, match=r"flag\(s\) still open"):
         reply_draft_approve(actor=support_user, draft=draft)
     assert not OutboxMessage.objects.filter(peer="mail").exists()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -168,7 +168,9 @@ def test_an_approved_edited_draft_is_sent_once_with_exactly_the_edited_text(
     draft = ask(shipped_order, "Where is my order?")
     edited = draft.body + "\n\nP.S. We added a note to your order."
     reply_draft_edit(actor=support_user, draft=draft, body=edited)
-    reply_draft_approve(actor=support_user, draft=draft, acknowledged=list(range(len(draft.flags))))
+    draft.refresh_from_db()
+    reasons = {i: "checked with the customer" for i in range(len(draft.flags))}
+    reply_draft_approve(actor=support_user, draft=draft, reasons=reasons)
     drain("mail")
     drain("mail")
     message = OutboxMessage.objects.get(peer="mail")
@@ -200,20 +202,109 @@ def test_an_approved_edited_draft_is_sent_once_with_exactly_the_edited_text(
     assert draft.ticket.messages.filter(direction="out").get().body == edited.strip()
 
 
-def test_an_edit_that_adds_a_commitment_must_be_acknowledged_too(
-    model_live, shipped_order, support_user
-):
+def test_an_edit_that_adds_a_commitment_needs_a_reason_too(model_live, shipped_order, support_user):
     behaviour_set(mode="normal")
     draft = ask(shipped_order, "Where is my order?")
     assert draft.flags == []
     promised = draft.body + "\n\nWe will also give you a full refund and free shipping next time."
-    with pytest.raises(ValidationError, match="Acknowledge every flag"):
+    with pytest.raises(ValidationError, match=r"flag\(s\) still open"):
         reply_draft_approve(actor=support_user, draft=draft, body=promised)
     draft.refresh_from_db()
     assert draft.body == promised.strip()  # the edit is kept, with what it raised
     codes = [flag["code"] for flag in draft.flags]
     assert "unapproved_commitment" in codes
     assert draft.status == ReplyDraft.Status.READY
-    reply_draft_approve(actor=support_user, draft=draft, acknowledged=list(range(len(draft.flags))))
+    reasons = {i: "goodwill agreed by the team lead" for i in range(len(draft.flags))}
+    reply_draft_approve(actor=support_user, draft=draft, reasons=reasons)
     draft.refresh_from_db()
     assert draft.status == ReplyDraft.Status.APPROVED
+
+
+def test_an_invented_tracking_number_blocks_approval_until_removed_or_given_a_reason(
+    model_live, shipped_order, support_user
+):
+    behaviour_set(mode="invent_tracking")
+    draft = ask(shipped_order, "Where is my parcel?")
+    flag = next(f for f in draft.flags if f["code"] == "unknown_tracking_number")
+    invented = flag["excerpt"]
+    with pytest.raises(ValidationError, match=r"flag\(s\) still open"):
+        reply_draft_approve(actor=support_user, draft=draft, version=draft.version)
+    assert AuditEvent.objects.filter(verb="reply_draft.approval_refused").count() == 1
+    # Every other flag gets its reason; the invented number still blocks.
+    draft.refresh_from_db()
+    others = {i: "seen" for i, f in enumerate(draft.flags) if f["excerpt"] != invented}
+    with pytest.raises(ValidationError):
+        reply_draft_approve(actor=support_user, draft=draft, reasons=others)
+    assert not OutboxMessage.objects.filter(peer="mail").exists()
+    # Taking the sentence out removes its flags; then it goes through.
+    draft.refresh_from_db()
+    fixed = "\n".join(line for line in draft.body.splitlines() if invented not in line)
+    reply_draft_edit(actor=support_user, draft=draft, body=fixed)
+    draft.refresh_from_db()
+    assert invented not in draft.body
+    assert all(f["excerpt"] != invented for f in draft.flags)
+    reasons = {i: "fine as written" for i in draft.unreasoned_flags}
+    reply_draft_approve(actor=support_user, draft=draft, version=draft.version, reasons=reasons)
+    draft.refresh_from_db()
+    assert draft.status == ReplyDraft.Status.APPROVED
+
+
+def test_a_reason_written_for_an_invented_tracking_number_lets_it_through(
+    model_live, shipped_order, support_user
+):
+    behaviour_set(mode="invent_tracking")
+    draft = ask(shipped_order, "Where is my parcel?")
+    reasons = {i: "the carrier gave this number by phone" for i in range(len(draft.flags))}
+    reply_draft_approve(actor=support_user, draft=draft, version=draft.version, reasons=reasons)
+    event = AuditEvent.objects.get(verb="reply_draft.approved", target_id=str(draft.pk))
+    assert "unknown_tracking_number" in {r["code"] for r in event.data["reasons"]}
+
+
+def test_the_second_opinion_sees_only_the_draft_and_the_facts_and_its_claims_are_verified(
+    model_live, shipped_order
+):
+    from apps.sandbox.openai.models import SandboxModelCall
+
+    behaviour_set(mode="normal")
+    secret = "my neighbour's code word is PLUM"
+    draft = ask(shipped_order, f"Where is my order {shipped_order.name}? {secret}")
+    listing = SandboxModelCall.objects.filter(
+        request__response_format__json_schema__name="reply_claims"
+    ).get()
+    sent = json.dumps(listing.request)
+    assert secret not in sent  # never the customer's text
+    assert "<draft>" in sent
+    tracking = shipped_order.shipments.get().tracking_number
+    verified = [c for c in draft.claims if "(second opinion)" in c["source"]]
+    assert any(c["kind"] == "tracking_number" and c["excerpt"] == tracking for c in verified)
+    event = AuditEvent.objects.get(verb="reply_draft.generated", target_id=str(draft.pk))
+    assert event.data["prompt_user"] == draft.prompt_user
+    assert event.data["raw_output"] == draft.raw_output
+    assert event.data["context"]["order"]["name"] == shipped_order.name
+    assert "tracking_number" in event.data["second_opinion_output"]
+
+
+def test_a_draft_superseded_while_the_model_writes_keeps_its_prompt_output_and_an_audit_event(
+    model_live, shipped_order, monkeypatch
+):
+    from integrations.llm.drafter import ReplyDrafter
+
+    behaviour_set(mode="normal")
+    real = ReplyDrafter.draft
+
+    def draft_then_superseded(self, **kwargs):
+        result = real(self, **kwargs)
+        ReplyDraft.objects.filter(status=ReplyDraft.Status.DRAFTING).update(
+            status=ReplyDraft.Status.REJECTED, reject_reason="superseded by a newer draft"
+        )
+        return result
+
+    monkeypatch.setattr(ReplyDrafter, "draft", draft_then_superseded)
+    draft = ask(shipped_order, "Where is my order?")
+    assert draft.status == ReplyDraft.Status.REJECTED
+    assert "<order_facts>" in draft.prompt_user
+    assert draft.raw_output
+    event = AuditEvent.objects.get(verb="reply_draft.discarded", target_id=str(draft.pk))
+    assert event.data["raw_output"] == draft.raw_output
+    assert event.data["prompt_system"] == draft.prompt_system
+    assert event.data["reason"] == "superseded by a newer draft"

@@ -13,6 +13,7 @@ from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.support.models import Message, ReplyDraft, Ticket
+from apps.support.services import reply_draft_edit
 from apps.support.views import highlight
 from apps.sync.models import OutboxMessage
 from tests.orders.factories import OrderFactory
@@ -233,6 +234,24 @@ def test_bulk_approval_approves_only_ready_drafts_without_flags_and_says_what_it
         assert not sends_for(draft).exists()
 
 
+def test_bulk_approval_skips_a_draft_with_an_unverified_claim(client, support_user):
+    clean = ticket_with_draft()
+    unverified = ticket_with_draft()
+    ReplyDraft.objects.filter(pk=unverified.pk).update(
+        claims=[{"kind": "date", "excerpt": "Friday", "verified": False, "source": ""}]
+    )
+    client.force_login(support_user)
+
+    response = client.post(
+        reverse("support:approve-bulk"), {"ids": [clean.pk, unverified.pk]}, **HX
+    )
+
+    assert "Approved 1 reply" in response.text
+    assert unverified.ticket.subject in response.text
+    assert statuses(clean, unverified) == [Status.APPROVED, Status.READY]
+    assert not sends_for(unverified).exists()
+
+
 def test_bulk_approval_of_nothing_says_so(client, support_user):
     client.force_login(support_user)
 
@@ -287,9 +306,9 @@ def test_the_review_screen_shows_the_thread_the_draft_its_flags_and_the_marked_e
     flags = body[body.index('data-testid="flags"') : body.index("</ol>")]
     assert escape(PROMISE["detail"]) in flags
     assert escape(TRACKING["detail"]) in flags
-    assert flags.count('name="acknowledged"') == 2
-    assert 'value="0"' in flags
-    assert 'value="1"' in flags
+    assert flags.count('data-testid="flag-reason"') == 2
+    assert 'name="reason-0"' in flags
+    assert 'name="reason-1"' in flags
     assert (
         f'<textarea id="reply-body" class="reply" name="body" rows="12" maxlength="20000">{FLAGGED_BODY}'
         in body
@@ -461,54 +480,81 @@ def test_approving_an_edited_draft_keeps_the_edited_text_audits_the_diff_and_que
     assert send.idempotency_key == f"mail.reply_send:{draft.pk}"
 
 
-def test_approval_is_refused_while_a_flag_is_unacknowledged_and_nothing_is_queued(
-    client, support_user
-):
-    draft = ticket_with_draft(body=FLAGGED_BODY, flags=[PROMISE, TRACKING])
-    # The edit keeps both flagged passages: both flags stand, and only one is acknowledged.
-    edited = FLAGGED_BODY + "\n\nThanks for your patience."
+def test_approval_is_refused_while_a_flag_has_no_reason_and_nothing_is_queued(client, support_user):
+    draft = ticket_with_draft(body=FLAGGED_BODY, flags=[PROMISE])
+    # The edit adds an invented tracking number: the re-check flags it, and it has no reason.
+    edited = FLAGGED_BODY + "\n\nYour new tracking number is 1Z999AA10123456799."
     client.force_login(support_user)
 
     response = client.post(
         reverse("support:approve", args=[draft.pk]),
-        {"body": edited, "acknowledged": ["0"]},
+        {"body": edited, "version": "1", "reason-0": "The refund was agreed by phone."},
         **HX,
     )
 
     assert response.status_code == 200
     assert not response.has_header("HX-Redirect")
-    assert "Acknowledge every flag before approving this reply." in response.text
-    # What the agent typed and ticked is still on the screen.
-    assert "Thanks for your patience." in response.text
-    assert 'value="0" checked' in response.text
-    assert 'value="1" checked' not in response.text
+    assert "1 flag(s) still open" in response.text
+    # What the agent typed is still on the screen.
+    assert "1Z999AA10123456799" in response.text
+    assert 'value="The refund was agreed by phone."' in response.text
     draft.refresh_from_db()
     assert draft.status == Status.READY
-    # The edit is kept (re-checked, so a flag it raises is shown), the approval is not.
+    # The edit and the reason are kept (re-checked, so the flag it raises is shown); no approval.
     assert draft.body == edited.strip()
-    assert [flag["excerpt"] for flag in draft.flags] == [PROMISE["excerpt"], TRACKING["excerpt"]]
-    assert draft.flags_acknowledged == [0]
+    assert draft.version == 2
+    by_code = {flag["code"]: flag for flag in draft.flags}
+    assert by_code["unapproved_commitment"]["reason"] == "The refund was agreed by phone."
+    assert "reason" not in by_code["unknown_tracking_number"]
     assert not sends_for(draft).exists()
     assert audited(draft, "reply_draft.edited").exists()
+    refused = audited(draft, "reply_draft.approval_refused").get()
+    assert refused.data["unreasoned"] == [
+        {"code": "unknown_tracking_number", "excerpt": "1Z999AA10123456799"}
+    ]
+    assert refused.data["reasons"][0]["reason"] == "The refund was agreed by phone."
 
 
-def test_approval_with_every_flag_acknowledged_goes_through(client, support_user):
+def test_approval_with_a_reason_for_every_flag_goes_through(client, support_user):
     draft = ticket_with_draft(body=FLAGGED_BODY, flags=[PROMISE, TRACKING])
     client.force_login(support_user)
 
     response = client.post(
-        reverse("support:approve", args=[draft.pk]), {"acknowledged": ["1", "0", "7", "x"]}
+        reverse("support:approve", args=[draft.pk]),
+        {
+            "reason-1": "Carrier ref.",
+            "reason-0": "Agreed by phone.",
+            "reason-7": "x",
+            "reason-x": "y",
+        },
     )
 
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == Status.APPROVED
-    assert draft.flags_acknowledged == [0, 1]
-    assert audited(draft, "reply_draft.approved").get().data["flags_acknowledged"] == [
-        "unapproved_commitment",
-        "unknown_tracking_number",
+    assert [flag["reason"] for flag in draft.flags] == ["Agreed by phone.", "Carrier ref."]
+    assert audited(draft, "reply_draft.approved").get().data["reasons"] == [
+        {"code": "unapproved_commitment", "excerpt": "full refund", "reason": "Agreed by phone."},
+        {"code": "unknown_tracking_number", "excerpt": "1Z000", "reason": "Carrier ref."},
     ]
     assert sends_for(draft).count() == 1
+
+
+def test_an_approval_of_a_version_someone_else_changed_is_refused(client, support_user):
+    draft = ticket_with_draft()
+    client.force_login(support_user)
+    reply_draft_edit(actor=support_user, draft=draft, body="Hi Ada, B's text.")
+
+    response = client.post(
+        reverse("support:approve", args=[draft.pk]),
+        {"body": "Hi Ada,\n\nYour order is on its way.\n\nThe team", "version": "1"},
+    )
+
+    assert response.status_code == 200
+    assert "changed after you opened it" in response.text
+    draft.refresh_from_db()
+    assert (draft.status, draft.body, draft.version) == (Status.READY, "Hi Ada, B's text.", 2)
+    assert not sends_for(draft).exists()
 
 
 def test_an_approved_draft_cannot_be_approved_again(client, support_user):
@@ -672,7 +718,7 @@ def approved_with_edit_and_sent(client, user) -> ReplyDraft:
     client.force_login(user)
     client.post(
         reverse("support:approve", args=[draft.pk]),
-        {"body": FLAGGED_BODY.replace("full refund", "=HYPERLINK(1)"), "acknowledged": ["0"]},
+        {"body": FLAGGED_BODY.replace("full refund", "=HYPERLINK(1)"), "reason-0": "ok"},
     )
     draft.refresh_from_db()
     assert draft.status == Status.APPROVED
@@ -711,8 +757,7 @@ def test_the_audit_page_shows_the_whole_trail_of_each_draft(client, support_user
     assert "812 in, 96 out" in section
     assert "640 ms" in section
     assert "&quot;intent&quot;: &quot;where_is_my_order&quot;" in section  # raw output, pretty
-    assert "unapproved_commitment" in section
-    assert '<span class="badge done">acknowledged</span>' in section
+    assert "no flags" in section  # the edit took the promise out, and its flag with it
     assert f"by {support_user.email} at" in section
     assert "1 email(s) accepted" in section
     assert (
@@ -757,7 +802,7 @@ def test_the_audit_csv_has_a_row_per_draft_and_per_event(client, support_user):
     )
     assert trail["approved_by"] == support_user.email
     assert trail["send_result"] == "1 email(s) accepted"
-    assert json.loads(trail["flags"])[0]["code"] == "unapproved_commitment"
+    assert json.loads(trail["flags"]) == []
     details = json.loads(trail["details"])
     assert details["prompt_system"].startswith("You draft")
     assert details["body"] == draft.body

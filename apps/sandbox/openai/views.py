@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.sandbox.faults import sandbox_faults
-from apps.sandbox.openai import writer
+from apps.sandbox.openai import claims, writer
 from apps.sandbox.openai.models import SandboxModelBehaviour, SandboxModelCall
 from apps.sandbox.openai.services import behaviour_get, behaviour_set
 from apps.sandbox.views import FAULT_PERMISSION
@@ -121,8 +121,15 @@ def _answer(*, body: dict, mode: str) -> tuple[int, dict]:
             "innererror": inner,
         }
         return 400, {"error": error}
-    answer = writer.answer_write(prompt=prompt, mode=mode)
-    content = _content(answer=answer, response_format=body.get("response_format") or {})
+    response_format = body.get("response_format") or {}
+    schema_name = (
+        (response_format.get("json_schema") or {}) if isinstance(response_format, dict) else {}
+    ).get("name")
+    if schema_name == "reply_claims":
+        answer = claims.claims_list(text=claims.draft_text(messages=body["messages"]))
+    else:
+        answer = writer.answer_write(prompt=prompt, mode=mode)
+    content = _content(answer=answer, response_format=response_format)
     finish_reason = "stop"
     if mode == Mode.CONTENT_FILTER_ANSWER:
         # The filter stops the stream part-way: what was written so far, no closing brace.

@@ -1,7 +1,8 @@
 """What the stand-in model writes: a deterministic support reply from the context it was given.
 
-The user message carries the order facts as JSON between <order_facts> tags and the customer's
-thread between <customer_message> tags (apps/support/prompts.py). The writer detects the intent by
+The user message carries the order facts as JSON between <order_facts> tags and the thread as JSON
+between <thread> tags, each entry's "from" set by the portal (apps/support/prompts.py); a plain
+thread between <customer_message> tags is read too. The writer detects the intent by
 keywords, answers from the facts only, and cites a policy only when it talks about returns or
 cancellations. The misbehaving modes (SandboxModelBehaviour.Mode) exist so the support guardrails
 can be exercised through the real client: a made-up tracking number and date, or an answer that
@@ -21,9 +22,11 @@ from apps.sandbox.openai.models import SandboxModelBehaviour
 Mode = SandboxModelBehaviour.Mode
 
 OBEY_MARKER = "[[sandbox:obey]]"
+_SAY = re.compile(r"\[\[sandbox:say\]\](.*?)\[\[/sandbox:say\]\]", re.DOTALL)
 FAKE_POLICY_ID = "VIP-REFUND-100"
 _FACTS = re.compile(r"<order_facts>(.*?)</order_facts>", re.IGNORECASE | re.DOTALL)
 _MESSAGE = re.compile(r"<customer_message>(.*?)</customer_message>", re.IGNORECASE | re.DOTALL)
+_THREAD = re.compile(r"<thread>(.*?)</thread>", re.IGNORECASE | re.DOTALL)
 # A thread entry's header, e.g. "[From the customer 2026-11-21 10:00]" (apps/support/prompts.py).
 _ENTRY = re.compile(r"^\[([^\]\d]+?)\s+\d{4}-\d{2}-\d{2}[^\]]*\]\s*$", re.MULTILINE)
 _OUR_SIDE = re.compile(r"\bto the customer\b|\boutbound\b|\bagent\b|\bsupport\b", re.IGNORECASE)
@@ -58,11 +61,15 @@ def prompt_read(*, messages: list) -> Prompt:
         except ValueError:
             parsed = {}
         facts = parsed if isinstance(parsed, dict) else {}
-    fenced = _MESSAGE.findall(user)
-    thread = "\n\n".join(fenced) if fenced else _FACTS.sub("", user)
-    inbound, latest = _inbound_entries(thread)
-    subject = _SUBJECT.search(thread)
-    subject_text = subject.group(1).strip() if subject else ""
+    thread_json = _THREAD.search(user)
+    if thread_json:
+        inbound, latest, subject_text = _thread_entries(thread_json.group(1))
+    else:
+        fenced = _MESSAGE.findall(user)
+        thread = "\n\n".join(fenced) if fenced else _FACTS.sub("", user)
+        inbound, latest = _inbound_entries(thread)
+        subject = _SUBJECT.search(thread)
+        subject_text = subject.group(1).strip() if subject else ""
     latest_text = f"{subject_text}\n{latest}".strip()
     return Prompt(
         facts=facts,
@@ -70,6 +77,25 @@ def prompt_read(*, messages: list) -> Prompt:
         latest_text=latest_text,
         facts_text=facts_text,
     )
+
+
+def _thread_entries(text: str) -> tuple[str, str, str]:
+    """(everything the customer wrote, their latest entry, the subject) from the JSON thread fence,
+    whose "from" the portal sets from its records: only "customer" entries are the customer's."""
+    try:
+        thread = json.loads(text)
+    except ValueError:
+        return text.strip(), text.strip(), ""
+    if not isinstance(thread, dict):
+        return "", "", ""
+    entries = [
+        str(e.get("text") or "")
+        for e in thread.get("entries") or []
+        if isinstance(e, dict) and e.get("from") == "customer"
+    ]
+    subject = str(thread.get("subject") or "")
+    inbound = "\n\n".join(([subject] if subject else []) + entries)
+    return inbound, entries[-1] if entries else "", subject
 
 
 def _inbound_entries(thread: str) -> tuple[str, str]:
@@ -377,11 +403,27 @@ def _obeying(prompt: Prompt, order: dict, cues: tuple[str, ...]) -> dict:
     }
 
 
+def _said(reply: str) -> dict:
+    return {
+        "reply": reply,
+        "intent": "other",
+        "cited_policy_ids": [],
+        "facts_used": [],
+        "proposed_actions": ["none"],
+        "needs_human_reason": "",
+        "confidence": 0.9,
+    }
+
+
 def answer_write(*, prompt: Prompt, mode: str) -> dict:
     """The answer object (REPLY_SCHEMA's shape) for this prompt under this behaviour mode."""
     facts = prompt.facts
     order = facts.get("order") if isinstance(facts.get("order"), dict) else {}
     cues = injection_cues(text=prompt.customer_text)
+    said = _SAY.search(prompt.latest_text)
+    if said:
+        # A test or evaluation scripts the reply: the stand-in says it, as a model that obeyed would.
+        return _said(said.group(1).strip())
     if OBEY_MARKER in prompt.customer_text or (mode == Mode.OBEY_INJECTION and cues):
         return _obeying(prompt, order, cues)
     intent = intent_detect(text=prompt.latest_text)

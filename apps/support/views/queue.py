@@ -17,7 +17,7 @@ from apps.support.forms import TicketForm
 from apps.support.intake import ticket_link, ticket_receive
 from apps.support.models import ReplyDraft
 from apps.support.selectors import QUEUE_VIEWS, tickets_attach_latest_drafts, tickets_search
-from apps.support.services import reply_drafts_approve_unflagged
+from apps.support.services import reply_draft_bulk_approvable, reply_drafts_approve_unflagged
 from apps.support.views.access import ADD, APPROVE, VIEW
 from apps.web import choice, htmx_partial, paginate, redirect_after_post, render_page, selected_ids
 
@@ -65,17 +65,20 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 @permission_required(APPROVE, raise_exception=True)
 @require_http_methods(["POST"])
 def ticket_approve_bulk(request: HttpRequest) -> HttpResponse:
-    """Approve the selected drafts as written: only ready ones without a flag; the rest need a look."""
+    """Approve the selected drafts as written: only ready ones with no flag and every claim
+    verified; the rest need a look of their own."""
     ids = selected_ids(request)[:BULK_LIMIT]
     if not ids:
         return _bulk_answer(request, {"bulk_error": "Select at least one reply to approve."})
     candidates = list(ReplyDraft.objects.select_related("ticket").filter(pk__in=ids).order_by("pk"))
-    flagged = [d for d in candidates if d.status == Status.READY and d.flags]
+    flagged = [
+        d for d in candidates if d.status == Status.READY and not reply_draft_bulk_approvable(d)
+    ]
     approved, not_ready = [], len(ids) - len(candidates)
     for draft in candidates:
         if draft.status != Status.READY:
             not_ready += 1
-        elif not draft.flags:
+        elif reply_draft_bulk_approvable(draft):
             try:
                 approved += reply_drafts_approve_unflagged(actor=request.user, drafts=[draft])
             except ValidationError:  # another agent acted on it meanwhile

@@ -19,6 +19,7 @@ from apps.support.intake import ticket_link
 from apps.support.models import ReplyDraft, Ticket
 from apps.support.selectors import order_by_name, ticket_for_page
 from apps.support.services import (
+    REASON_MAX,
     REVIEWABLE,
     reply_draft_approve,
     reply_draft_edit,
@@ -69,8 +70,9 @@ def safe_link(url: str) -> str:
     return url if urlsplit(url or "").scheme in ("http", "https") else ""
 
 
-def flags_listed(draft: ReplyDraft, acknowledged: list[int] | None) -> list[dict]:
-    chosen = set(draft.flags_acknowledged if acknowledged is None else acknowledged)
+def flags_listed(draft: ReplyDraft, reasons: dict[int, str] | None) -> list[dict]:
+    """The flags as shown: a reason the agent just typed wins over the stored one."""
+    typed = reasons or {}
     return [
         {
             "index": index,
@@ -78,7 +80,8 @@ def flags_listed(draft: ReplyDraft, acknowledged: list[int] | None) -> list[dict
             "code": flag.get("code", ""),
             "detail": flag.get("detail", ""),
             "excerpt": flag.get("excerpt", ""),
-            "acknowledged": index in chosen,
+            "reason": typed.get(index, flag.get("reason", "")),
+            "kept": bool(flag.get("reason")),
         }
         for index, flag in enumerate(draft.flags)
         if isinstance(flag, dict)
@@ -121,7 +124,7 @@ def _review_context(
     ticket: Ticket,
     *,
     body: str | None = None,
-    acknowledged: list[int] | None = None,
+    reasons: dict[int, str] | None = None,
     acted_on: ReplyDraft | None = None,
     **extra,
 ) -> dict:
@@ -139,12 +142,13 @@ def _review_context(
         return context
     # What the agent typed survives a refused approval, as long as it was typed into this draft.
     mine = acted_on is None or acted_on.pk == draft.pk
-    flags = flags_listed(draft, acknowledged if mine else None)
+    flags = flags_listed(draft, reasons if mine else None)
     reviewable = draft.status in REVIEWABLE
     context.update(
         _facts(ticket, draft),
         flags=flags,
         preview=highlight(draft.body, [(f["index"], f["excerpt"]) for f in flags]),
+        verified_claims=[c for c in draft.claims if c.get("verified")],
         body=body if (mine and body is not None) else draft.body,
         reviewable=reviewable,
         can_act=reviewable and request.user.has_perm(APPROVE),
@@ -179,14 +183,20 @@ def _draft(pk: int) -> ReplyDraft:
     return get_object_or_404(ReplyDraft.objects.select_related("ticket"), pk=pk)
 
 
-def _acknowledged(request: HttpRequest) -> list[int]:
-    indexes = []
-    for value in request.POST.getlist("acknowledged"):
-        try:
-            indexes.append(int(value))
-        except (TypeError, ValueError):
-            continue
-    return sorted(set(indexes))
+def flag_reasons(request: HttpRequest) -> dict[int, str]:
+    """The reasons typed for flags (`reason-<index>`); empty ones and bad names are ignored."""
+    reasons = {}
+    for key, value in request.POST.items():
+        name, _, index = key.partition("-")
+        if name == "reason" and index.isdigit() and value.strip():
+            reasons[int(index)] = value.strip()[:REASON_MAX]
+    return reasons
+
+
+def seen_version(request: HttpRequest) -> int | None:
+    """The draft version the agent's page showed (absent from old pages and API callers)."""
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else None
 
 
 @login_required
@@ -196,25 +206,27 @@ def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the agent's text without approving it (the service records the edit as a diff)."""
     draft = _draft(pk)
     body = request.POST.get("body", "")[:20_000]
-    acknowledged = _acknowledged(request)
+    reasons = flag_reasons(request)
     try:
-        reply_draft_edit(actor=request.user, draft=draft, body=body)
+        reply_draft_edit(
+            actor=request.user,
+            draft=draft,
+            body=body,
+            version=seen_version(request),
+            reasons=reasons,
+        )
     except ValidationError as error:
         return _review_page(
             request,
             ticket_for_page_or_404(draft.ticket_id),
             body=body,
-            acknowledged=acknowledged,
+            reasons=reasons,
             acted_on=draft,
             edit_error=" ".join(error.messages),
         )
     if htmx_partial(request):
         return _review_page(
-            request,
-            ticket_for_page_or_404(draft.ticket_id),
-            acknowledged=acknowledged,
-            acted_on=draft,
-            saved=True,
+            request, ticket_for_page_or_404(draft.ticket_id), acted_on=draft, saved=True
         )
     messages.success(request, "Draft saved.")
     return redirect_after_post(request, draft.ticket)
@@ -224,19 +236,25 @@ def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(APPROVE, raise_exception=True)
 @require_http_methods(["POST"])
 def draft_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    """Approve exactly the text in the box, with the flags the agent ticked, and send it."""
+    """Approve exactly the text in the box, as of the version shown, with the agent's reasons."""
     draft = _draft(pk)
     body = request.POST.get("body")
     body = body[:20_000] if body is not None else None
-    acknowledged = _acknowledged(request)
+    reasons = flag_reasons(request)
     try:
-        reply_draft_approve(actor=request.user, draft=draft, body=body, acknowledged=acknowledged)
+        reply_draft_approve(
+            actor=request.user,
+            draft=draft,
+            body=body,
+            version=seen_version(request),
+            reasons=reasons,
+        )
     except ValidationError as error:
         return _review_page(
             request,
             ticket_for_page_or_404(draft.ticket_id),
             body=body,
-            acknowledged=acknowledged,
+            reasons=reasons,
             acted_on=draft,
             approve_error=" ".join(error.messages),
         )
