@@ -90,7 +90,7 @@ def test_acknowledge_over_htmx_returns_the_updated_row_and_audits(client, ops_us
     alert.refresh_from_db()
     assert alert.status == Alert.Status.ACKNOWLEDGED
     assert alert.acknowledged_by == ops_user
-    assert AuditEvent.objects.filter(verb="alert.acknowledge", target_id=str(alert.pk)).exists()
+    assert AuditEvent.objects.filter(verb="alert.acknowledged", target_id=str(alert.pk)).exists()
 
 
 def test_resolve_without_htmx_redirects_back_to_the_inbox(client, ops_user):

@@ -45,8 +45,8 @@ def test_acknowledge_and_resolve_are_audited_and_a_recurrence_opens_a_new_alert(
     assert alert.status == "resolved"
     assert alert.resolved_at is not None
     assert list(AuditEvent.objects.order_by("id").values_list("verb", flat=True)) == [
-        "alert.acknowledge",
-        "alert.resolve",
+        "alert.acknowledged",
+        "alert.resolved",
     ]
     fresh = alert_raise(kind="k", dedupe_key="k1", message="back")
     assert fresh.pk != alert.pk
