@@ -5,3 +5,7 @@ class OpsConfig(AppConfig):
     name = "apps.ops"
     label = "ops"
     verbose_name = "Operations"
+
+    def ready(self) -> None:
+        # Registers the Teams notifier (alert hooks), the card and on-call email outbox actions.
+        from apps.ops import alerting  # noqa: F401

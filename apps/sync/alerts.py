@@ -142,7 +142,11 @@ def _alert_notify(alert_id: int, created: bool) -> None:
 
 def _grouped_message(kind: AlertKind, subjects: list[str]) -> str:
     shown = ", ".join(subjects[:SUBJECTS_IN_MESSAGE])
-    more = f" and {len(subjects) - SUBJECTS_IN_MESSAGE} more" if len(subjects) > SUBJECTS_IN_MESSAGE else ""
+    more = (
+        f" and {len(subjects) - SUBJECTS_IN_MESSAGE} more"
+        if len(subjects) > SUBJECTS_IN_MESSAGE
+        else ""
+    )
     return f"{kind.group_label.format(count=len(subjects))}: {shown}{more}"
 
 

@@ -178,9 +178,12 @@ def _receipt_failed_alerts_clear(applied: set[tuple[str, str]]) -> None:
     )
     for source, topic in applied:
         key = _failed_key(source, topic)
-        if key in open_keys and not WebhookReceipt.objects.filter(
-            source=source, topic=topic, status=WebhookReceipt.Status.FAILED
-        ).exists():
+        if (
+            key in open_keys
+            and not WebhookReceipt.objects.filter(
+                source=source, topic=topic, status=WebhookReceipt.Status.FAILED
+            ).exists()
+        ):
             alert_clear(dedupe_key=key, reason="no failed receipt left: replayed and applied")
 
 
