@@ -64,6 +64,8 @@ ALERT_EMAIL = "alert_email"
 CARD_PRIORITY = 5
 ACK_SALT = "ops.alert.acknowledge"
 ORDER_NUMBER = re.compile(r"#\d{3,}")
+# A Teams outage mails the waiting cards, this many per failed attempt (oldest first).
+FALLBACK_EMAILS_AT_ONCE = 50
 WITHHELD = "The message names a customer, so it stays in the portal: open the alert to read it."
 
 TEAMS_DELIVERY_FAILED = alert_kind_register(
@@ -157,18 +159,36 @@ def alert_card(alert: Alert, *, reason: str) -> dict:
         return card_content(bare)
 
 
+def _failing_key(channel: str) -> str:
+    return f"{TEAMS_DELIVERY_FAILED.name}:{channel}"
+
+
 def card_enqueue(*, channel: str, key: str, content: dict, subject: Alert | None = None) -> None:
-    """Queue one card for a channel (inside the caller's transaction); nothing if it has no URL."""
+    """Queue one card for a channel (inside the caller's transaction); nothing if it has no URL.
+
+    While the channel is known to fail (`teams.delivery_failed` open) the card is mailed at once too.
+    """
     if not settings.TEAMS[CHANNEL_URL_SETTINGS[channel]]:
         return
     title = content["body"][0]["text"]
-    outbox_enqueue(
+    message = outbox_enqueue(
         peer=channel,
         action=CARD_POST,
         idempotency_key=key,
         payload={"envelope": envelope(content), "title": title, "text": card_text(content)},
         priority=CARD_PRIORITY,
         subject=subject,
+    )
+    failing = Alert.objects.filter(dedupe_key=_failing_key(channel))
+    if failing.exclude(status=Alert.Status.RESOLVED).exists():
+        _card_email(message)
+
+
+def _card_email(message: OutboxMessage) -> None:
+    oncall_email_enqueue(
+        key=f"alert.email:fallback:{message.idempotency_key}"[:200],
+        subject=f"[Teams did not take this alert] {message.payload.get('title', '')}",
+        body=message.payload.get("text", ""),
     )
 
 
@@ -273,29 +293,30 @@ def _channel_record(channel: str, **fields) -> None:
 
 
 def _delivery_failed(message: OutboxMessage, error: PeerError) -> None:
-    """Teams refused a card or keeps failing: a local critical alert, and the card by email."""
-    waiting = OutboxMessage.objects.filter(
-        peer=message.peer,
-        action=CARD_POST,
-        status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT],
-    ).count()
+    """Teams refused a card or keeps failing: a local critical alert, and every waiting card by email
+    (once each: the email's key is the card's)."""
+    waiting = list(
+        OutboxMessage.objects.filter(
+            peer=message.peer,
+            action=CARD_POST,
+            status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT],
+        ).order_by("id")[:FALLBACK_EMAILS_AT_ONCE]
+    )
     oncall = settings.TEAMS["ONCALL_EMAIL"] or "nobody (TEAMS_ONCALL_EMAIL is empty)"
     query = urlencode({"peer": message.peer, "action": CARD_POST})
     alert_raise(
         kind=TEAMS_DELIVERY_FAILED.name,
-        dedupe_key=f"{TEAMS_DELIVERY_FAILED.name}:{message.peer}",
+        dedupe_key=_failing_key(message.peer),
         message=(
             f"Teams ({message.peer}) did not accept a card after {message.attempts} attempt(s): "
-            f"{error.message}. {waiting} card(s) wait and keep being retried in order; each is "
-            f"emailed to {oncall} meanwhile."
+            f"{error.message}. The cards wait and keep being retried in order; each is emailed to "
+            f"{oncall} meanwhile."
         )[:2000],
         link=f"{reverse('ops:outbox-list')}?{query}",
     )
-    oncall_email_enqueue(
-        key=f"alert.email:fallback:{message.idempotency_key}"[:200],
-        subject=f"[Teams did not take this alert] {message.payload.get('title', '')}",
-        body=message.payload.get("text", ""),
-    )
+    with transaction.atomic():
+        for card in [message, *waiting]:
+            _card_email(card)
 
 
 def _card_accepted(message: OutboxMessage, result: dict) -> None:
@@ -305,10 +326,7 @@ def _card_accepted(message: OutboxMessage, result: dict) -> None:
         last_status=result.get("status"),
         last_error="",
     )
-    alert_clear(
-        dedupe_key=f"{TEAMS_DELIVERY_FAILED.name}:{message.peer}",
-        reason="Teams accepted a card again",
-    )
+    alert_clear(dedupe_key=_failing_key(message.peer), reason="Teams accepted a card again")
 
 
 def _card_dead(message: OutboxMessage, error: PeerError) -> None:
