@@ -81,7 +81,10 @@ def test_every_alert_kind_has_a_runbook_entry_with_the_five_lines():
 
 def test_a_kind_without_an_entry_is_noticed():
     entries = runbook_kinds("### `a.kind`\n\n### 2.1 Some heading about `b.kind` and `a.kind`\n")
-    assert entries == {"a.kind": "`a.kind`", "b.kind": "2.1 Some heading about `b.kind` and `a.kind`"}
+    assert entries == {
+        "a.kind": "`a.kind`",
+        "b.kind": "2.1 Some heading about `b.kind` and `a.kind`",
+    }
 
 
 def test_every_kind_gets_its_anchor_in_the_rendered_runbook():
