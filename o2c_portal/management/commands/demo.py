@@ -22,6 +22,8 @@ DEMO_ENV_DEFAULTS: dict[str, str] = {
     "XERO_RECONCILE_MINUTES": "1",
     # The demo posts through a custom connection (client credentials): no connect step needed.
     "XERO_CONNECTION": "custom",
+    # Escalation within minutes, so a visitor sees a card reach the escalation channel.
+    "TEAMS_ESCALATION_CRITICAL_MINUTES": "2,10",
     "PORT": "8000",
     "PYTHONUNBUFFERED": "1",
 }
