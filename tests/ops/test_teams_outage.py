@@ -4,7 +4,9 @@ is lost, they all arrive in the order raised once Teams is back, and the on-call
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.urls import reverse
 
+from apps.audit.models import AuditEvent
 from apps.sandbox.teams import views as teams_standin
 from apps.sandbox.teams.models import SandboxTeamsPost
 from apps.sync.alerts import alert_raise
@@ -89,3 +91,18 @@ def test_a_bare_400_is_permanent_raises_the_local_alert_and_mails_the_card(teams
     assert Alert.objects.get(kind="teams.delivery_failed").status == Alert.Status.OPEN
     assert not Alert.objects.filter(dedupe_key="outbox.dead:teams.card_post", posted_count__gt=0)
     assert OutboxMessage.objects.filter(peer="mail", action="alert_email").count() == 1
+
+
+def test_the_test_card_button_shows_what_teams_answered(teams_live, client, ops_user):
+    client.force_login(ops_user)
+    accepted = client.post(reverse("ops:teams-test-card"), follow=True)
+    assert "Teams answered 202: accepted." in accepted.content.decode()
+    card = SandboxTeamsPost.objects.get()
+    assert card.cards[0]["body"][0]["text"] == "Test card from the portal"
+    assert AlertChannel.objects.get(name="teams").last_status == 202
+
+    teams_standin.behaviour_set(mode="bare_400")
+    refused = client.post(reverse("ops:teams-test-card"), follow=True).content.decode()
+    assert "Teams did not accept the test card: teams: HTTP 400" in refused
+    assert "Teams (teams): last accepted a card" in refused
+    assert AuditEvent.objects.filter(verb="teams.test_card_sent").count() == 2
