@@ -4,7 +4,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.sync.budgets import budget_state
-from apps.sync.models import OutboxMessage
+from apps.sync.models import AlertChannel, OutboxMessage
 
 WAITING = (OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT)
 
@@ -27,3 +27,8 @@ def outbox_backlog(*, peer: str) -> dict:
         if budget["frozen_until"] is not None and counts["queue"]:
             drain += max(0.0, (budget["frozen_until"] - timezone.now()).total_seconds())
     return {**counts, "drain_seconds": None if drain is None else round(drain, 1)}
+
+
+def alert_channels() -> list[AlertChannel]:
+    """Each alert channel (Teams main, escalation) with when it last accepted or refused a card."""
+    return list(AlertChannel.objects.order_by("name"))

@@ -12,7 +12,8 @@ from apps.ops import alerting
 from apps.ops.runbook import runbook_html
 from apps.sync.alerts import alert_acknowledge as acknowledge
 from apps.sync.alerts import alert_resolve as resolve
-from apps.sync.models import Alert, AlertChannel
+from apps.sync.models import Alert
+from apps.sync.selectors import alert_channels
 from apps.web import choice, htmx_partial, paginate, redirect_after_post, render_page, selected_ids
 from integrations.http import PeerError
 
@@ -45,7 +46,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             *Alert.Status.choices,
         ],
         "severities": Alert.Severity.choices,
-        "channels": AlertChannel.objects.order_by("name"),
+        "channels": alert_channels(),
     }
     return render_page(request, TEMPLATE, "alert-table", context)
 
