@@ -131,7 +131,8 @@ def alert_card(alert: Alert, *, reason: str) -> dict:
             for entry in alert.errors
         ]
         items_label = "Errors seen"
-    portal = _absolute(alert.link) if alert.link else _absolute(reverse("ops:alert-list"))
+    inbox = f"{reverse('ops:alert-list')}?status=all#alert-{alert.pk}"
+    portal = _absolute(alert.link or inbox)
     actions = [
         CardAction("Open in the portal", portal),
         CardAction("Open the runbook", _absolute(runbook_url(alert.kind))),

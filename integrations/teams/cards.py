@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from jsonschema import Draft6Validator
-from jsonschema.exceptions import best_match
-
 SCHEMA_PATH = Path(__file__).with_name("adaptive-card-1.4.schema.json")
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.4"
@@ -135,7 +132,10 @@ def card_content(card: AlertCard) -> dict:
 
 
 @cache
-def _validator() -> Draft6Validator:
+def _validator():
+    # Imported on first use: jsonschema costs every process ~0.2 s at start-up otherwise.
+    from jsonschema import Draft6Validator
+
     return Draft6Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
@@ -147,6 +147,8 @@ def card_validate(content: dict) -> None:
         raise CardRefused("the card's type is not AdaptiveCard")
     if content.get("version") != CARD_VERSION:
         raise CardRefused(f"the card's version is {content.get('version')!r}, not {CARD_VERSION}")
+    from jsonschema.exceptions import best_match
+
     error = best_match(_validator().iter_errors(content))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "card"
