@@ -64,6 +64,15 @@ STATIC_SCHEDULES: list[ScheduleDeclaration] = [
         func="apps.invoicing.posting.invoices_reconcile_task",
         minutes=settings.SCHEDULE_MINUTES["XERO_RECONCILE"],
     ),
+    # Escalation of unacknowledged alerts and the digest after quiet hours.
+    ScheduleDeclaration(name="ops.alerts_tick", func="apps.ops.alerting.alerts_tick", minutes=1),
+    # One card a day proves alerts still reach Teams.
+    ScheduleDeclaration(
+        name="ops.teams_heartbeat",
+        func="apps.ops.alerting.teams_heartbeat",
+        schedule_type=DAILY,
+        minutes=None,
+    ),
     ScheduleDeclaration(
         name="invoicing.scan",
         func="apps.invoicing.credits.invoicing_scan",

@@ -117,7 +117,7 @@ INSTALLED_APPS = [
 if O2C_SANDBOX:
     INSTALLED_APPS += ["apps.sandbox", "apps.sandbox.shopify", "apps.sandbox.shipbob"]
     INSTALLED_APPS += ["apps.sandbox.xero"]
-    INSTALLED_APPS += ["apps.sandbox.openai"]
+    INSTALLED_APPS += ["apps.sandbox.openai", "apps.sandbox.teams"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -371,7 +371,12 @@ RATE_BUDGETS = {
         "capacity": env_float("MAIL_BUDGET_CAPACITY", 10),
         "refill": env_float("MAIL_BUDGET_REFILL", 5.0),
     },
+    # Teams throttles above ~4 requests/s per webhook URL: one budget per channel.
     "teams": {
+        "capacity": env_float("TEAMS_BUDGET_CAPACITY", 4),
+        "refill": env_float("TEAMS_BUDGET_REFILL", 2.0),
+    },
+    "teams_escalation": {
         "capacity": env_float("TEAMS_BUDGET_CAPACITY", 4),
         "refill": env_float("TEAMS_BUDGET_REFILL", 2.0),
     },
@@ -489,7 +494,29 @@ XERO = {
 # SECRET_KEY when unset. Set it explicitly in production so rotating SECRET_KEY keeps tokens readable.
 O2C_ENCRYPTION_KEY = os.environ.get("O2C_ENCRYPTION_KEY", "")
 TEAMS = {
+    # Workflows webhooks ("Post to a channel when a webhook request is received"): the URL is a secret.
     "WEBHOOK_URL": _peer_url("TEAMS_WEBHOOK_URL", "teams/workflows/alerts"),
+    # Where an unacknowledged alert goes next (a second channel, e.g. the ops leads'); empty: none.
+    "ESCALATION_WEBHOOK_URL": _peer_url(
+        "TEAMS_ESCALATION_WEBHOOK_URL", "teams/workflows/escalation"
+    ),
+    # Escalations and the fallback when Teams fails go here by email; empty: no email.
+    "ONCALL_EMAIL": os.environ.get(
+        "TEAMS_ONCALL_EMAIL", "oncall@example.com" if O2C_SANDBOX else ""
+    ),
+    # The ladder, per severity: minutes unacknowledged before each escalation step ("15,60").
+    "ESCALATION_MINUTES": {
+        "critical": [int(m) for m in env_list("TEAMS_ESCALATION_CRITICAL_MINUTES", "15,60")],
+        "warning": [int(m) for m in env_list("TEAMS_ESCALATION_WARNING_MINUTES", "")],
+    },
+    # Quiet hours (TIME_ZONE, "22-7"): warnings and info wait for one digest card; critical never waits.
+    "QUIET_HOURS": os.environ.get("TEAMS_QUIET_HOURS", ""),
+    # A card still undelivered after this many attempts raises teams.delivery_failed and is emailed.
+    "FALLBACK_AFTER_ATTEMPTS": env_int("TEAMS_FALLBACK_AFTER_ATTEMPTS", 3),
+    # Cards keep retrying this many times (hours of backoff) so a Teams outage loses none.
+    "MAX_ATTEMPTS": env_int("TEAMS_MAX_ATTEMPTS", 24),
+    # The acknowledge link on a card works this long (it still needs a signed-in Ops user).
+    "ACK_LINK_DAYS": env_int("TEAMS_ACK_LINK_DAYS", 7),
 }
 SUPPORT = {
     # Shared secret of the helpdesk's webhook: hex HMAC-SHA256 of the raw body in X-Helpdesk-Signature.

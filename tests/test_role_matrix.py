@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from apps.ops.alerting import alert_ack_token
 from tests.factories import PASSWORD
 from tests.invoicing.factories import invoice_draft
 from tests.ops.factories import AlertFactory, OutboxMessageFactory, WebhookReceiptFactory
@@ -68,6 +69,19 @@ MATRIX: dict[str, Route] = {
         "sync.change_alert",                        expect(200, 403, 403, 403, 403, 302),
         method="POST", kwargs=lambda: {"pk": AlertFactory().pk},
     ),
+    "ops:alert-bulk": Route(
+        "sync.change_alert",                        expect(200, 403, 403, 403, 403, 302),
+        method="POST", data=lambda: {"action": "acknowledge", "ids": [AlertFactory().pk]},
+    ),
+    "ops:alert-ack-link": Route(
+        "sync.change_alert",                        expect(200, 403, 403, 403, 403, 302),
+        kwargs=lambda: {"token": alert_ack_token(AlertFactory())},
+    ),
+    "ops:teams-test-card": Route(
+        "sync.change_alert",                        expect(200, 403, 403, 403, 403, 302),
+        method="POST",
+    ),
+    "ops:runbook": Route(None,                      expect(200, 200, 200, 200, 200, 302)),
     "ops:outbox-list": Route("sync.view_outboxmessage", expect(200, 403, 403, 403, 403, 302)),
     "ops:outbox-detail": Route(
         "sync.view_outboxmessage",                  expect(200, 403, 403, 403, 403, 302),

@@ -18,7 +18,7 @@ from apps.invoicing.connection import xero_call_recorded, xero_client
 from apps.invoicing.credits import credit_note_for_posted_draft
 from apps.invoicing.drafts import xero_line_tax
 from apps.invoicing.models import CreditNoteDraft, InvoiceDraft, XeroContact
-from apps.sync.alerts import alert_raise
+from apps.sync.alerts import alert_clear, alert_kind_register, alert_raise
 from apps.sync.models import OutboxMessage
 from apps.sync.outbox import Failed, Sent, outbox_action, outbox_enqueue
 from integrations.http import PeerError
@@ -28,6 +28,14 @@ from integrations.xero.client import (
     contact_body,
     credit_note_body,
     invoice_body,
+)
+
+XERO_RECONCILIATION = alert_kind_register(
+    "xero.reconciliation",
+    title="Xero disagrees with posted invoices",
+    severity="warning",
+    resolves="by itself when a reconciliation finds nothing missing or mismatched",
+    auto_resolves=True,
 )
 
 PEER = "xero"
@@ -480,7 +488,9 @@ def xero_invoices_reconcile(messages: list[OutboxMessage]) -> list:
         finally:
             _limits_record(client)
             client.close()
-    if counts["missing"] or counts["mismatched"]:
+    if not (counts["missing"] or counts["mismatched"]):
+        alert_clear(dedupe_key=XERO_RECONCILIATION.name, reason="Xero agrees with every invoice")
+    else:
         alert_raise(
             kind="xero.reconciliation",
             severity="warning",

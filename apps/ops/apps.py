@@ -8,3 +8,6 @@ class OpsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.ops import links  # noqa: F401 - registers the ops pages' links for lower layers
+
+        # Registers the Teams notifier (alert hooks), the card and on-call email outbox actions.
+        from apps.ops import alerting  # noqa: F401

@@ -23,7 +23,7 @@ from apps.orders.models import Order, PollWatermark
 from apps.orders.services import order_state_rank, order_upsert
 from apps.orders.shopify_graphql import OrderStamp, order_from_graphql, order_stamp_from_graphql
 from apps.orders.shopify_payload import PayloadError
-from apps.sync.alerts import alert_raise
+from apps.sync.alerts import alert_clear, alert_kind_register, alert_raise
 from apps.sync.budgets import DEFAULT_MAX_WAIT_SECONDS, sync_rate_gate
 from apps.sync.clients import client_options
 from integrations.http import PeerError
@@ -35,6 +35,41 @@ from integrations.shopify.client import (
 )
 
 logger = logging.getLogger(__name__)
+
+POLL_UNUSABLE = alert_kind_register(
+    "shopify.poll_unusable_order",
+    title="The Shopify poll could not use some orders",
+    severity="warning",
+    resolves="by itself when a poll uses every order it reads",
+    auto_resolves=True,
+)
+POLL_FAILED = alert_kind_register(
+    "shopify.poll_failed",
+    title="The Shopify orders poll fails",
+    severity="critical",
+    resolves="by itself at the next successful poll",
+    auto_resolves=True,
+)
+SUBSCRIPTION_FAILED = alert_kind_register(
+    "shopify.webhook_subscription_failed",
+    title="Shopify refused to re-create a webhook subscription",
+    severity="critical",
+    resolves="by itself once the check finds or re-creates that topic's subscription",
+    auto_resolves=True,
+)
+SUBSCRIPTION_MISSING = alert_kind_register(
+    "shopify.webhook_subscription_missing",
+    title="Shopify webhook subscriptions were missing (re-created)",
+    severity="warning",
+    resolves="by a person, once they know why deliveries failed for hours",
+)
+SUBSCRIPTIONS_CHECK_FAILED = alert_kind_register(
+    "shopify.subscriptions_check_failed",
+    title="The Shopify webhook subscriptions check fails",
+    severity="critical",
+    resolves="by itself at the next successful check",
+    auto_resolves=True,
+)
 
 WATERMARK = "shopify.orders"
 # A first poll (no watermark yet) looks back this far; Shopify shows 60 days without read_all_orders.
@@ -209,7 +244,10 @@ def orders_poll(
         result.watermark.isoformat() if result.watermark else None,
         result.lag_seconds,
     )
-    if result.failed:
+    alert_clear(dedupe_key=POLL_FAILED.name, reason="the poll succeeded again")
+    if not result.failed:
+        alert_clear(dedupe_key=POLL_UNUSABLE.name, reason="the last poll used every order")
+    else:
         alert_raise(
             kind="shopify.poll_unusable_order",
             severity="warning",
@@ -230,6 +268,10 @@ def webhook_subscriptions_check(*, client: ShopifyClient | None = None) -> list[
         present = {(s.topic, s.uri) for s in client.webhook_subscriptions()}
         for topic in ORDER_WEBHOOK_TOPICS:
             if (topic, uri) in present:
+                alert_clear(
+                    dedupe_key=f"{SUBSCRIPTION_FAILED.name}:{topic}",
+                    reason="the subscription exists",
+                )
                 continue
             outcome = client.webhook_subscription_create(topic, uri)
             if outcome.user_errors:
@@ -242,6 +284,11 @@ def webhook_subscriptions_check(*, client: ShopifyClient | None = None) -> list[
                 )
                 continue
             recreated.append(topic)
+            alert_clear(
+                dedupe_key=f"{SUBSCRIPTION_FAILED.name}:{topic}",
+                reason="the subscription was re-created",
+            )
+        alert_clear(dedupe_key=SUBSCRIPTIONS_CHECK_FAILED.name, reason="the check succeeded again")
     finally:
         if own_client:
             client.close()

@@ -23,7 +23,7 @@ from apps.orders.models import (
 from apps.orders.shopify_payload import OrderData, RefundData, state_rank
 from apps.orders.taxes import tax_problems
 from apps.orders.warehouse import order_cancellation_enqueue, order_submission_enqueue
-from apps.sync.alerts import alert_raise
+from apps.sync.alerts import alert_clear, alert_kind_register, alert_raise
 
 ORDER_FIELDS = (
     "admin_graphql_api_id",
@@ -334,6 +334,41 @@ def _order_cancel_at_warehouse(order: Order) -> Order:
     return order
 
 
+# One alert per hold reason, grouping its items: "12 SKU(s) unmapped: A, B, …".
+HOLD_ALERT_GROUPS = {
+    Hold.Reason.UNKNOWN_SKU: "{count} SKU(s) unmapped; orders using them are held",
+    Hold.Reason.AMBIGUOUS_SKU: "{count} SKU(s) mapped twice; orders using them are held",
+    Hold.Reason.NO_SKU: "{count} line(s) without SKU; their orders are held",
+    Hold.Reason.NO_SHIPPING_ADDRESS: "{count} order(s) without a shipping address are held",
+}
+for _reason, _label in HOLD_ALERT_GROUPS.items():
+    alert_kind_register(
+        f"order.hold.{_reason}",
+        title=f"Orders held: {Hold.Reason(_reason).label}",
+        severity="warning",
+        resolves="item by item, by itself, once no open order is held for it (fixed and released)",
+        auto_resolves=True,
+        group_label=_label,
+    )
+
+
+# Holds about the order as a whole: their alert names the order, not a SKU or variant.
+ORDER_WIDE_REASONS = (
+    Hold.Reason.NO_SHIPPING_ADDRESS,
+    Hold.Reason.NO_QUANTITY,
+    Hold.Reason.UNMAPPED_TAX,
+)
+
+
+def _hold_subject(order: Order, reason: str, sku: str, variant_id: int | None) -> str:
+    """What a hold is about, as its alert lists it: the SKU, the variant, or the order number."""
+    if reason in ORDER_WIDE_REASONS:
+        return f"order {order.name}"
+    if sku:
+        return sku.upper()
+    return f"variant {variant_id}" if variant_id else f"order {order.name}"
+
+
 def _holds_close(holds: list[Hold], actor) -> None:
     now = timezone.now()
     user = actor if getattr(actor, "is_authenticated", False) else None
@@ -341,17 +376,41 @@ def _holds_close(holds: list[Hold], actor) -> None:
         hold.released_at = now
         hold.released_by = user
         hold.save(update_fields=["released_at", "released_by"])
+        _hold_alert_clear(hold)
+
+
+def _hold_alert_clear(hold: Hold) -> None:
+    """The item leaves its alert once no open hold of the same reason is about it."""
+    still_held = Hold.objects.filter(released_at__isnull=True, reason=hold.reason)
+    if hold.reason in ORDER_WIDE_REASONS:
+        still_held = still_held.filter(order_id=hold.order_id)
+    elif hold.sku:
+        still_held = still_held.filter(sku__iexact=hold.sku)
+    elif hold.variant_id:
+        still_held = still_held.filter(variant_id=hold.variant_id, sku="")
+    else:
+        still_held = still_held.filter(order_id=hold.order_id)
+    if still_held.exists():
+        return
+    subject = _hold_subject(hold.order, hold.reason, hold.sku, hold.variant_id)
+    transaction.on_commit(
+        lambda: alert_clear(
+            dedupe_key=f"order.hold.{hold.reason}",
+            subject=subject,
+            reason="no open order is held for it any more",
+        )
+    )
 
 
 def _hold_alert(hold: Hold) -> None:
-    key, message = hold.alert_key()
+    subject = _hold_subject(hold.order, hold.reason, hold.sku, hold.variant_id)
     url = reverse("orders:hold-list")
     transaction.on_commit(
         lambda: alert_raise(
             kind=f"order.hold.{hold.reason}",
-            severity="warning",
-            dedupe_key=key,
-            message=message,
+            dedupe_key=f"order.hold.{hold.reason}",
+            message=f"Held: {subject} ({hold.reason})",
+            subject=subject,
             link=url,
         )
     )

@@ -21,7 +21,7 @@ from apps.orders.events import order_event
 from apps.orders.fulfillment import fulfillment_enqueue
 from apps.orders.models import Order, OrderLine, PollWatermark, Shipment, ShipmentLine
 from apps.orders.shipping_status import order_status_from_shipments, shippable_lines_outstanding
-from apps.sync.alerts import alert_raise
+from apps.sync.alerts import alert_kind_register, alert_raise
 from apps.sync.budgets import sync_rate_gate
 from apps.sync.clients import client_options
 from apps.sync.models import OutboxMessage
@@ -39,6 +39,20 @@ from integrations.shipbob.client import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+alert_kind_register(
+    "order.cancel_too_late",
+    title="An order was cancelled after the warehouse started on it",
+    severity="critical",
+    resolves="by a person, once the parcel is stopped, intercepted or returned",
+)
+alert_kind_register(
+    "shipment.exception",
+    title="The carrier reports a problem with a parcel",
+    severity="warning",
+    resolves="by a person, once the customer is looked after",
+)
 
 PEER = "shipbob"
 LANE_ORDERS = 10

@@ -13,4 +13,5 @@ urlpatterns = [
     path("shipbob/", include("apps.sandbox.shipbob.urls")),
     path("xero/", include("apps.sandbox.xero.urls")),
     path("openai/", include("apps.sandbox.openai.urls")),
+    path("teams/", include("apps.sandbox.teams.urls")),
 ]

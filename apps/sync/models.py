@@ -174,6 +174,19 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Set when the code that raised it saw the cause go away (resolved_by stays empty).
+    resolved_reason = models.CharField(max_length=300, blank=True)
+    # A grouped kind's items (the unmapped SKUs of "12 SKUs unmapped"), oldest first.
+    subjects = models.JSONField(default=list, blank=True)
+    # Each distinct message it was raised with: [{"message", "at", "after_ack"}], oldest first.
+    errors = models.JSONField(default=list, blank=True)
+    # The count and severity of the last Teams card queued for it (0: no card yet).
+    posted_count = models.PositiveIntegerField(default=0)
+    posted_severity = models.CharField(max_length=16, blank=True)
+    # Raised in quiet hours: waits for the digest card instead of a card of its own.
+    digest_pending = models.BooleanField(default=False)
+    # Escalation steps taken while it stayed unacknowledged: [{"step", "at", "minutes", "to"}].
+    escalations = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-last_seen_at", "-id"]
@@ -188,3 +201,16 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.severity}] {self.kind}: {self.message[:60]}"
+
+
+class AlertChannel(models.Model):
+    """Where alerts go (a Teams channel), and what it last answered: the dashboard reads this."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last_accepted_at = models.DateTimeField(null=True, blank=True)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: last accepted {self.last_accepted_at or 'never'}"

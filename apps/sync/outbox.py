@@ -49,9 +49,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.sync import registry
-from apps.sync.alerts import alert_raise
-from apps.sync.links import OUTBOX_DEAD, link_for
-from apps.sync.models import OutboxMessage
+from apps.sync import links
+from apps.sync.alerts import OUTBOX_DEAD, alert_clear, alert_raise
+from apps.sync.models import Alert, OutboxMessage
 from apps.sync.stats import PumpStats
 from integrations.http import BudgetExhausted, PeerError
 
@@ -78,8 +78,14 @@ def outbox_action(
     batch_size: int = 1,
     on_done: Callable[[OutboxMessage, dict[str, Any]], None] | None = None,
     on_dead: Callable[[OutboxMessage, PeerError], None] | None = None,
+    ordered: bool = False,
+    max_attempts: int | None = None,
 ) -> Callable[..., Any]:
-    """Register `send(messages) -> list[Sent | Failed]` for (peer, action); see the module docstring."""
+    """Register `send(messages) -> list[Sent | Failed]` for (peer, action); see the module docstring.
+
+    `ordered`: first in, first out (the oldest unsettled message blocks the ones behind it).
+    `max_attempts`: this action's attempts before `dead` (default: the peer's retry policy).
+    """
 
     def decorator(send: Callable[[list[OutboxMessage]], list[OutboxOutcome]]) -> Callable[..., Any]:
         registry.action_register(
@@ -90,6 +96,8 @@ def outbox_action(
                 batch_size=batch_size,
                 on_done=on_done,
                 on_dead=on_dead,
+                ordered=ordered,
+                max_attempts=max_attempts,
             )
         )
         return send
@@ -168,6 +176,24 @@ def outbox_backoff_seconds(
     return max(backoff * jitter, retry_after or 0.0)
 
 
+def _dead_key(peer: str, action: str) -> str:
+    return f"{OUTBOX_DEAD.name}:{peer}.{action}"
+
+
+def _max_attempts(reg: registry.ActionRegistration) -> int:
+    return reg.max_attempts or outbox_retry_policy(reg.peer).max_attempts
+
+
+def _outbox_dead_alert_clear(peer: str, action: str) -> None:
+    """After a message of (peer, action) is done: resolve its `outbox.dead` once none is left dead."""
+    key = _dead_key(peer, action)
+    if not Alert.objects.filter(dedupe_key=key).exclude(status=Alert.Status.RESOLVED).exists():
+        return
+    dead = OutboxMessage.objects.filter(peer=peer, action=action, status=OutboxMessage.Status.DEAD)
+    if not dead.exists():
+        alert_clear(dedupe_key=key, reason="no dead message left: replayed and done")
+
+
 def _outbox_dead(
     message: OutboxMessage, error: PeerError, reg: registry.ActionRegistration | None
 ) -> None:
@@ -177,14 +203,14 @@ def _outbox_dead(
     message.claimed_until = None
     message.save(update_fields=["status", "last_error", "claimed_until", "updated_at"])
     alert_raise(
-        kind="outbox.dead",
+        kind=OUTBOX_DEAD.name,
         severity="critical" if message.priority <= 10 else "warning",
-        dedupe_key=f"outbox.dead:{message.peer}.{message.action}",
+        dedupe_key=_dead_key(message.peer, message.action),
         message=(
             f"{message.peer}.{message.action} {message.idempotency_key} is dead after "
             f"{message.attempts} attempt(s): {error.message}"
         )[:2000],
-        link=link_for(OUTBOX_DEAD, peer=message.peer, action=message.action),
+        link=links.link_for(links.OUTBOX_DEAD, peer=message.peer, action=message.action),
     )
     if reg is not None and reg.on_dead is not None:
         reg.on_dead(message, error)
@@ -210,7 +236,6 @@ def outbox_claim(
         )
         .order_by("priority", "next_attempt_at", "id")
     )
-    max_attempts = outbox_retry_policy(peer).max_attempts
     with transaction.atomic(durable=True):
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
@@ -220,7 +245,11 @@ def outbox_claim(
         reg = registry.action_get(peer, head.action)
         if reg is None:  # unregistered since `actions` was read (tests swap the registry)
             return None, []
-        candidates = list(due.filter(action=head.action)[: reg.batch_size])
+        max_attempts = _max_attempts(reg)
+        if reg.ordered:
+            candidates = _ordered_candidates(reg, now)
+        else:
+            candidates = list(due.filter(action=head.action)[: reg.batch_size])
         claimed_ids = []
         for row in candidates:
             if row.attempts >= max_attempts:
@@ -254,6 +283,27 @@ def outbox_claim(
         )
     )
     return reg, batch
+
+
+def _ordered_candidates(reg: registry.ActionRegistration, now) -> list[OutboxMessage]:
+    """The oldest unsettled messages of an ordered action, up to the first one not yet due.
+
+    The compare-and-set claim below keeps two claimers apart; the pump's lease keeps them rare.
+    """
+    unsettled = OutboxMessage.objects.filter(
+        peer=reg.peer,
+        action=reg.action,
+        status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT],
+    ).order_by("id")
+    candidates = []
+    for row in unsettled[: reg.batch_size]:
+        waits_until = (
+            row.next_attempt_at if row.status == OutboxMessage.Status.PENDING else row.claimed_until
+        )
+        if waits_until is not None and waits_until > now:
+            break
+        candidates.append(row)
+    return candidates
 
 
 def _outbox_send(
@@ -336,7 +386,7 @@ def outbox_settle(
             )
             stats.deferred += 1
             return current.status
-        if error.retryable and current.attempts < outbox_retry_policy(current.peer).max_attempts:
+        if error.retryable and current.attempts < _max_attempts(reg):
             delay = outbox_backoff_seconds(
                 attempts=current.attempts, retry_after=error.retry_after, peer=current.peer
             )
@@ -370,11 +420,16 @@ def outbox_pump_step(*, peer: str, stats: PumpStats | None = None) -> int:
         return stats.dead - dead_before
     stats.claimed += len(batch)
     outcomes = _outbox_send(reg, batch)
+    done = False
     for message, outcome in zip(batch, outcomes, strict=True):
         try:
-            outbox_settle(reg=reg, message=message, outcome=outcome, stats=stats)
+            status = outbox_settle(reg=reg, message=message, outcome=outcome, stats=stats)
         except Exception:
             # The claim stands: once it expires the message is sent again with the same key.
             logger.exception("settling outbox message %s failed", message.pk)
             stats.errors += 1
+            continue
+        done = done or status == OutboxMessage.Status.DONE
+    if done:
+        _outbox_dead_alert_clear(reg.peer, reg.action)
     return len(batch)

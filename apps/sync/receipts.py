@@ -30,8 +30,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from apps.sync import registry
-from apps.sync.alerts import alert_raise
-from apps.sync.models import WebhookReceipt, WebhookRejection
+from apps.sync.alerts import RECEIPT_FAILED, WEBHOOK_BAD_SIGNATURE, alert_clear, alert_raise
+from apps.sync.models import Alert, WebhookReceipt, WebhookRejection
 from apps.sync.stats import PumpStats
 from integrations.http import text_clean
 
@@ -104,7 +104,7 @@ def webhook_receive(
         with transaction.atomic():
             _rejection_count(source=source, reason=WebhookRejection.Reason.BAD_SIGNATURE)
             alert_raise(
-                kind="webhook.bad_signature",
+                kind=WEBHOOK_BAD_SIGNATURE.name,
                 dedupe_key=f"webhook.bad_signature:{source}",
                 message=f"A {source} webhook failed signature verification and was refused (401).",
             )
@@ -180,6 +180,28 @@ def receipt_payload(receipt: WebhookReceipt) -> Any:
         raise ReceiptRejected("the body is nested too deeply to read") from None
 
 
+def _failed_key(source: str, topic: str) -> str:
+    return f"{RECEIPT_FAILED.name}:{source}:{topic}"
+
+
+def _receipt_failed_alerts_clear(applied: set[tuple[str, str]]) -> None:
+    """Resolve `receipt.failed` for each source/topic just applied that has no failed receipt left."""
+    open_keys = set(
+        Alert.objects.filter(kind=RECEIPT_FAILED.name)
+        .exclude(status=Alert.Status.RESOLVED)
+        .values_list("dedupe_key", flat=True)
+    )
+    for source, topic in applied:
+        key = _failed_key(source, topic)
+        if (
+            key in open_keys
+            and not WebhookReceipt.objects.filter(
+                source=source, topic=topic, status=WebhookReceipt.Status.FAILED
+            ).exists()
+        ):
+            alert_clear(dedupe_key=key, reason="no failed receipt left: replayed and applied")
+
+
 def _receipt_fail(receipt: WebhookReceipt, error: str) -> bool:
     error = text_clean(error)  # a message quoting the payload must not fail to save in its turn
     with transaction.atomic(durable=True):
@@ -188,8 +210,8 @@ def _receipt_fail(receipt: WebhookReceipt, error: str) -> bool:
         ).update(status=WebhookReceipt.Status.FAILED, error=error, claimed_until=None)
         if failed:
             alert_raise(
-                kind="receipt.failed",
-                dedupe_key=f"receipt.failed:{receipt.source}:{receipt.topic}",
+                kind=RECEIPT_FAILED.name,
+                dedupe_key=_failed_key(receipt.source, receipt.topic),
                 message=f"A {receipt.source} {receipt.topic} receipt could not be applied: {error}"[
                     :2000
                 ],
@@ -239,6 +261,7 @@ def receipts_pump_step(*, stats: PumpStats | None = None) -> int:
     stats = stats or PumpStats(name=registry.RECEIPTS_PUMP)
     batch = receipts_claim()
     stats.claimed += len(batch)
+    applied: set[tuple[str, str]] = set()
     for receipt in batch:
         try:
             status = receipt_apply(receipt)
@@ -247,6 +270,8 @@ def receipts_pump_step(*, stats: PumpStats | None = None) -> int:
             logger.exception("receipt %s could not be settled", receipt.pk)
             stats.errors += 1
             continue
+        if status in (WebhookReceipt.Status.APPLIED, WebhookReceipt.Status.IGNORED):
+            applied.add((receipt.source, receipt.topic))
         if status == WebhookReceipt.Status.APPLIED:
             stats.applied += 1
         elif status == WebhookReceipt.Status.IGNORED:
@@ -255,4 +280,6 @@ def receipts_pump_step(*, stats: PumpStats | None = None) -> int:
             stats.failed += 1
         else:
             stats.lost += 1
+    if applied:
+        _receipt_failed_alerts_clear(applied)
     return len(batch)

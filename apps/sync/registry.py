@@ -29,6 +29,11 @@ class ActionRegistration:
     # Both run inside the pump's settling transaction, so the domain row and the message commit together.
     on_done: Callable[[OutboxMessage, dict[str, Any]], None] | None = None
     on_dead: Callable[[OutboxMessage, PeerError], None] | None = None
+    # First in, first out: while the oldest unsettled message waits for its retry, none behind it
+    # is sent (alert cards must arrive in the order they were raised).
+    ordered: bool = False
+    # Attempts before a message dies; None: SYNC["MAX_ATTEMPTS"].
+    max_attempts: int | None = None
 
 
 _actions: dict[tuple[str, str], ActionRegistration] = {}

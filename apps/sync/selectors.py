@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.sync.budgets import budget_state
-from apps.sync.models import OutboxMessage, WebhookReceipt
+from apps.sync.models import AlertChannel, OutboxMessage, WebhookReceipt
 
 WAITING = (OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT)
 
@@ -47,3 +47,8 @@ def outbox_counts() -> dict[str, dict[str, int]]:
     ):
         outbox.setdefault(peer, dict.fromkeys(OutboxMessage.Status.values, 0))[status] = n
     return outbox
+
+
+def alert_channels() -> list[AlertChannel]:
+    """Each alert channel (Teams main, escalation) with when it last accepted or refused a card."""
+    return list(AlertChannel.objects.order_by("name"))

@@ -24,6 +24,8 @@ DEMO_ENV_DEFAULTS: dict[str, str] = {
     "XERO_CONNECTION": "custom",
     # Authorised in Xero at once, so credit notes are allocated to their invoices in the demo.
     "XERO_INVOICE_STATUS": "AUTHORISED",
+    # Escalation within minutes, so a visitor sees a card reach the escalation channel.
+    "TEAMS_ESCALATION_CRITICAL_MINUTES": "2,10",
     "PORT": "8000",
     "PYTHONUNBUFFERED": "1",
 }
