@@ -7,5 +7,12 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        # Registers the receipt handlers, the outbox actions and the mapping-impact provider.
-        from apps.orders import fulfillment, impact, warehouse, webhooks  # noqa: F401
+        # Registers the receipt handlers, the outbox actions, the mapping-impact provider and the
+        # stock demand provider.
+        from apps.orders import (  # noqa: F401
+            fulfillment,
+            impact,
+            inventory_demand,
+            warehouse,
+            webhooks,
+        )

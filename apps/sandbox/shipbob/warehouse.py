@@ -90,6 +90,10 @@ def window_take(*, key: str) -> WindowAnswer:
 
 
 # --- stock ----------------------------------------------------------------------------------------
+# One SKU starts short so the demo shows it running low (and its sell-out ETA) within minutes.
+DEMO_SHORT_STOCK = {"TEE-BLK-M": 45}
+
+
 def inventory_seed() -> int:
     """The demo catalogue's singles at DEMO_INVENTORY_ID_BASE + index (bundles ship as components)."""
     from apps.sandbox.shopify.simulator import BUNDLES, CATALOGUE
@@ -101,7 +105,7 @@ def inventory_seed() -> int:
             inventory_id=DEMO_INVENTORY_ID_BASE + index,
             sku=item.sku,
             name=f"{item.title} {item.variant_title}".strip(),
-            on_hand=500 - 40 * index,
+            on_hand=DEMO_SHORT_STOCK.get(item.sku, 500 - 40 * index),
         )
         for index, item in enumerate(singles)
     ]
@@ -120,6 +124,17 @@ def _stock_commit(lines: Iterable[tuple[int, int]], *, sign: int) -> None:
         InventoryItem.objects.filter(inventory_id=inventory_id).update(
             committed=F("committed") + sign * quantity
         )
+
+
+def stock_restock(*, inventory_id: int, quantity: int) -> InventoryItem:
+    """Goods received at the warehouse: on hand (and so fulfillable) goes up."""
+    if quantity < 1:
+        raise ValueError("restock at least one unit")
+    with transaction.atomic():
+        item = locked(InventoryItem.objects.filter(inventory_id=inventory_id)).get()
+        item.on_hand += quantity
+        item.save(update_fields=["on_hand"])
+    return item
 
 
 def stock_ship(lines: Iterable[tuple[int, int]]) -> None:
