@@ -50,12 +50,13 @@ def demo_users_seed() -> list[tuple[DemoUser, bool]]:
 
 # ShipBob inventory ids for the demo catalogue (the warehouse stand-in knows the same items).
 DEMO_INVENTORY_ID_BASE = 700001
+DEMO_LOW_STOCK_THRESHOLDS = {"TEE-BLK-M": 30}
 
 
 def demo_mappings_seed() -> int:
     """Map the demo storefront's catalogue (bundles as their components); leave NEW-* SKUs unmapped
     so some simulated orders are held. Returns how many mappings were created."""
-    from apps.inventory.models import SkuMapping, WarehouseComponent
+    from apps.inventory.models import SkuMapping, StockPolicy, WarehouseComponent
     from apps.inventory.services import mapping_version_bump
     from apps.sandbox.shopify.simulator import BUNDLES, CATALOGUE
 
@@ -84,6 +85,13 @@ def demo_mappings_seed() -> int:
             created += 1
         if created:
             mapping_version_bump(actor=None, summary=f"demo seed: {created} catalogue SKUs mapped")
+        # The SKU the warehouse stand-in starts short of: its low-stock alert shows within minutes.
+        for sku, threshold in DEMO_LOW_STOCK_THRESHOLDS.items():
+            mapping = SkuMapping.objects.filter(shopify_sku__iexact=sku).first()
+            if mapping is not None:
+                StockPolicy.objects.get_or_create(
+                    mapping=mapping, defaults={"low_stock_threshold": threshold}
+                )
     return created
 
 
