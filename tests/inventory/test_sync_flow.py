@@ -32,7 +32,8 @@ def test_a_cold_sync_sets_every_variant_and_bundles_at_the_minimum_of_their_comp
     assert shown["GIFT-SET-01"] == min(stock["TEE-BLK-M"], stock["MUG-WHT"])
     assert shown["GIFT-SET-02"] == min(stock["CAP-NVY"], stock["SOCK-3PK"])
     mapping = SkuMapping.objects.get(shopify_sku="TEE-BLK-S")
-    assert mapping.shopify_inventory_item_id and mapping.shopify_location_id
+    assert mapping.shopify_inventory_item_id
+    assert mapping.shopify_location_id
     row = VariantStock.objects.get(mapping=mapping)
     assert (row.last_pushed, row.shopify_known, row.push_key) == (shown["TEE-BLK-S"],) * 2 + ("",)
     # One call set all nine: changed quantities go ≤ 250 at a time.
