@@ -353,6 +353,11 @@ SANDBOX_SHIPBOB = {
     "DUPLICATE_RATE": env_float("SANDBOX_SHIPBOB_DUPLICATE_RATE", 0.1),
     "DROP_RATE": env_float("SANDBOX_SHIPBOB_DROP_RATE", 0.05),
 }
+# The Shopify stand-in (sandbox only): its cost bucket per token (benches scale the restore rate).
+SANDBOX_SHOPIFY = {
+    "MAXIMUM_AVAILABLE": env_float("SANDBOX_SHOPIFY_MAXIMUM_AVAILABLE", 1000.0),
+    "RESTORE_RATE": env_float("SANDBOX_SHOPIFY_RESTORE_RATE", 100.0),
+}
 # The Xero stand-in (sandbox only): per-organisation limits (benches shrink the minute window,
 # tests shrink the daily allowance), token lifetimes and the refresh-token grace after rotation.
 SANDBOX_XERO = {

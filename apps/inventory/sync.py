@@ -57,6 +57,8 @@ LANE_INVENTORY = 30
 PULL_ABANDON = timedelta(minutes=30)
 # Namespace of the @idempotent keys (uuid5 over the pushed quantities and the reads behind them).
 PUSH_KEY_NAMESPACE = uuid.UUID("6f1d3c1e-2b0a-4a55-9a43-8d1c7e0b5a21")
+# Lookups claimed together share one read of the shop's locations.
+LOOKUPS_PER_BATCH = 25
 REFRESH_FIELDS = ["shopify_known", "shopify_known_at", "push_key"]
 
 
@@ -309,10 +311,17 @@ def _lookup_done(message: OutboxMessage, result: dict) -> None:
                 mapping=mapping,
                 defaults={"shopify_known": match["available"], "shopify_known_at": now},
             )
-    stock_refresh(now=now)
+    # The last lookup of a run recomputes: one push per 250 changes, not one per lookup.
+    others = OutboxMessage.objects.filter(
+        peer="shopify",
+        action="inventory_lookup",
+        status__in=(OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT),
+    ).exclude(pk=message.pk)
+    if not others.exists():
+        stock_refresh(now=now)
 
 
-@outbox_action("shopify", "inventory_lookup", on_done=_lookup_done)
+@outbox_action("shopify", "inventory_lookup", batch_size=LOOKUPS_PER_BATCH, on_done=_lookup_done)
 def shopify_inventory_lookup(messages: list[OutboxMessage]) -> list:
     outcomes = []
     with shopify_client() as client:
