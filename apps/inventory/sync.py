@@ -376,7 +376,7 @@ def _set_done(message: OutboxMessage, result: dict) -> None:
         audit_record(
             actor=None,
             actor_label="system:inventory",
-            verb="inventory.push_stale",
+            verb="inventory_push.reread",
             data={"key": message.payload["key"], "stale": stale},
         )
         stock_refresh(now=now)

@@ -37,7 +37,6 @@ def sync_once() -> None:
     drain("shipbob", "shopify")
 
 
-@pytest.mark.postgres
 def test_a_stale_compare_is_read_again_and_corrected_never_overwritten(peers):
     store_inventory_seed()
     sync_once()
@@ -60,7 +59,6 @@ def F_minus(units: int):  # noqa: N802 - reads as the F() expression it builds
     return F("available") - units
 
 
-@pytest.mark.postgres
 def test_a_crash_after_shopify_applied_resends_the_same_key_and_changes_nothing_twice(peers):
     store_inventory_seed()
     sync_once()
@@ -82,7 +80,6 @@ def test_a_crash_after_shopify_applied_resends_the_same_key_and_changes_nothing_
     assert shown("TEE-BLK-S") == 76  # the re-send did not set 77 over the sale
 
 
-@pytest.mark.postgres
 def test_an_ambiguous_mapping_is_never_pushed(peers):
     store_inventory_seed()
     SkuMapping.objects.filter(shopify_sku="TEE-BLK-S").update(shopify_variant_id=None)
@@ -101,7 +98,6 @@ def test_an_ambiguous_mapping_is_never_pushed(peers):
     assert Alert.objects.filter(dedupe_key="inventory.mapping_unresolved:TEE-BLK-S").exists()
 
 
-@pytest.mark.postgres
 def test_an_inventory_pull_never_delays_a_ready_order(peers, settings):
     settings.INVENTORY = {**settings.INVENTORY, "PULL_PAGE_SIZE": 3}
     inventory_pull_start()
