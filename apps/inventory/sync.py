@@ -57,8 +57,9 @@ LANE_INVENTORY = 30
 PULL_ABANDON = timedelta(minutes=30)
 # Namespace of the @idempotent keys (uuid5 over the pushed quantities and the reads behind them).
 PUSH_KEY_NAMESPACE = uuid.UUID("6f1d3c1e-2b0a-4a55-9a43-8d1c7e0b5a21")
-# Lookups claimed together share one read of the shop's locations.
-LOOKUPS_PER_BATCH = 25
+# Lookups claimed together share one read of the shop's locations (a few: a pump step must end well
+# inside its lease).
+LOOKUPS_PER_BATCH = 5
 REFRESH_FIELDS = ["shopify_known", "shopify_known_at", "push_key"]
 
 
@@ -293,24 +294,27 @@ def _lookup_done(message: OutboxMessage, result: dict) -> None:
     by_sku: dict[str, list[dict]] = {}
     for item in result["items"]:
         by_sku.setdefault(item["sku"].strip().upper(), []).append(item)
-    mappings = SkuMapping.objects.filter(pk__in=message.payload["mappings"])
-    for mapping in mappings.select_for_update():
+    mappings = list(
+        SkuMapping.objects.select_for_update().filter(pk__in=message.payload["mappings"])
+    )
+    stock = VariantStock.objects.select_for_update().in_bulk([m.pk for m in mappings])
+    found, created = [], []
+    for mapping in mappings:
         match, problem = _lookup_verdict(mapping, by_sku.get(mapping.shopify_sku.upper(), []))
         mapping.shopify_inventory_item_id = match["item_id"] if match else None
         mapping.shopify_location_id = result["location"] if match else None
         mapping.shopify_lookup_problem = problem[:500]
-        mapping.save(
-            update_fields=[
-                "shopify_inventory_item_id",
-                "shopify_location_id",
-                "shopify_lookup_problem",
-            ]
-        )
         if match:
-            VariantStock.objects.update_or_create(
-                mapping=mapping,
-                defaults={"shopify_known": match["available"], "shopify_known_at": now},
-            )
+            row = stock.get(mapping.pk) or VariantStock(mapping=mapping)
+            row.shopify_known, row.shopify_known_at = match["available"], now
+            (found if row.pk in stock else created).append(row)
+    SkuMapping.objects.bulk_update(
+        mappings,
+        ["shopify_inventory_item_id", "shopify_location_id", "shopify_lookup_problem"],
+        batch_size=500,
+    )
+    VariantStock.objects.bulk_update(found, ["shopify_known", "shopify_known_at"], batch_size=500)
+    VariantStock.objects.bulk_create(created, batch_size=500)
     # The last lookup of a run recomputes: one push per 250 changes, not one per lookup.
     others = OutboxMessage.objects.filter(
         peer="shopify",
