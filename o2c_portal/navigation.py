@@ -34,6 +34,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "Orders that cannot go on until a mapping or address is fixed.",
     ),
     NavItem(
+        "Inventory",
+        "inventory:list",
+        "inventory.view_variantstock",
+        "Warehouse stock, what Shopify shows, sell-out warnings and drift.",
+    ),
+    NavItem(
         "Invoices",
         "invoicing:list",
         "invoicing.view_invoicedraft",

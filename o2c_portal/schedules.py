@@ -79,6 +79,16 @@ STATIC_SCHEDULES: list[ScheduleDeclaration] = [
         minutes=1,
     ),
     ScheduleDeclaration(
+        name="inventory.tick",
+        func="apps.inventory.sync.inventory_tick",
+    ),
+    ScheduleDeclaration(
+        name="inventory.drift_report",
+        func="apps.inventory.sync.drift_report_nightly_task",
+        schedule_type=DAILY,
+        minutes=None,
+    ),
+    ScheduleDeclaration(
         name="orders.shopify_subscriptions",
         func="apps.orders.reconcile.webhook_subscriptions_check_task",
         minutes=settings.SCHEDULE_MINUTES["SHOPIFY_SUBSCRIPTIONS"],

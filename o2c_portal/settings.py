@@ -390,6 +390,26 @@ SCHEDULE_MINUTES = {
     "SHIPBOB_SHIPMENTS_POLL": env_int("SHIPBOB_SHIPMENTS_POLL_MINUTES", 10),
     "XERO_RECONCILE": env_int("XERO_RECONCILE_MINUTES", 60),
 }
+# Inventory sync (apps/inventory): warehouse stock to Shopify, exceptions to alerts.
+INVENTORY = {
+    # Minutes between pulls of ShipBob's inventory levels (lowest lane of the ShipBob budget).
+    "PULL_MINUTES": env_int("INVENTORY_PULL_MINUTES", 5),
+    "PULL_PAGE_SIZE": env_int("INVENTORY_PULL_PAGE_SIZE", 250),
+    # Units held back from Shopify for a SKU without its own buffer.
+    "DEFAULT_BUFFER": env_int("INVENTORY_DEFAULT_BUFFER", 0),
+    # Low-stock alert when available falls to this (a SKU's stock policy may say otherwise).
+    "LOW_STOCK": env_int("INVENTORY_LOW_STOCK", 5),
+    # Drift: Shopify differs from the computed value by more than THRESHOLD for WINDOW minutes.
+    "DRIFT_THRESHOLD": env_int("INVENTORY_DRIFT_THRESHOLD", 2),
+    "DRIFT_WINDOW_MINUTES": env_int("INVENTORY_DRIFT_WINDOW_MINUTES", 15),
+    # Sales velocity over this sliding window; alert when a SKU sells out sooner than SELL_OUT.
+    "VELOCITY_WINDOW_MINUTES": env_int("INVENTORY_VELOCITY_WINDOW_MINUTES", 60),
+    "SELL_OUT_ALERT_MINUTES": env_int("INVENTORY_SELL_OUT_ALERT_MINUTES", 240),
+    # No successful pull or push for this long is a stale sync.
+    "STALE_SYNC_MINUTES": env_int("INVENTORY_STALE_SYNC_MINUTES", 30),
+    # The Shopify location the warehouse stocks (by name); empty = the shop's only active one.
+    "SHOPIFY_LOCATION": os.environ.get("INVENTORY_SHOPIFY_LOCATION", ""),
+}
 # The demo's storefront simulator (sandbox only): a few orders a minute, as signed webhooks.
 O2C_SIMULATOR = env_bool("O2C_SIMULATOR", False)
 O2C_SIMULATOR_ORDERS_PER_MINUTE = env_int("O2C_SIMULATOR_ORDERS_PER_MINUTE", 4)
@@ -405,6 +425,11 @@ SANDBOX_SHIPBOB = {
     "CANCEL_RATE": env_float("SANDBOX_SHIPBOB_CANCEL_RATE", 0.01),
     "DUPLICATE_RATE": env_float("SANDBOX_SHIPBOB_DUPLICATE_RATE", 0.1),
     "DROP_RATE": env_float("SANDBOX_SHIPBOB_DROP_RATE", 0.05),
+}
+# The Shopify stand-in (sandbox only): its cost bucket per token (benches scale the restore rate).
+SANDBOX_SHOPIFY = {
+    "MAXIMUM_AVAILABLE": env_float("SANDBOX_SHOPIFY_MAXIMUM_AVAILABLE", 1000.0),
+    "RESTORE_RATE": env_float("SANDBOX_SHOPIFY_RESTORE_RATE", 100.0),
 }
 # The Xero stand-in (sandbox only): per-organisation limits (benches shrink the minute window,
 # tests shrink the daily allowance), token lifetimes and the refresh-token grace after rotation.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ops/", include("apps.ops.urls")),
     path("orders/", include("apps.orders.urls")),
+    path("inventory/", include("apps.inventory.urls")),
     path("invoicing/", include("apps.invoicing.urls")),
     path("support/", include("apps.support.urls")),
     path("webhooks/shopify/", shopify_webhook, name="webhook-shopify"),

@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from apps.inventory.models import DriftReport
 from apps.ops.alerting import alert_ack_token
 from tests.factories import PASSWORD
 from tests.invoicing.factories import invoice_draft
@@ -118,6 +119,16 @@ MATRIX: dict[str, Route] = {
     "orders:hold-release": Route(
         "orders.release_hold",                      expect(200, 403, 403, 403, 403, 302),
         method="POST", data=lambda: {"ids": [order_with_line(sku="SKU-1").pk]},
+    ),
+    "inventory:list": Route("inventory.view_variantstock", expect(200, 200, 200, 200, 403, 302)),
+    "inventory:export": Route("inventory.view_variantstock", expect(200, 200, 200, 200, 403, 302)),
+    "inventory:drift-report-run": Route(
+        "inventory.run_driftreport",                expect(200, 403, 403, 200, 403, 302),
+        method="POST",
+    ),
+    "inventory:drift-report": Route(
+        "inventory.view_variantstock",              expect(200, 200, 200, 200, 403, 302),
+        kwargs=lambda: {"pk": DriftReport.objects.create(trigger="nightly").pk},
     ),
     "invoicing:list": Route("invoicing.view_invoicedraft", expect(200, 403, 200, 403, 403, 302)),
     "invoicing:approve-bulk": Route(

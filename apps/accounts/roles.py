@@ -26,6 +26,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "audit.view_auditevent",
         "orders.view_order",
         "orders.release_hold",
+        "inventory.view_variantstock",
+        "inventory.run_driftreport",
         "invoicing.view_invoicedraft",  # read only: the pipeline's last leg
         "sandbox.change_sandboxfault",
         "sandbox.view_sandboxmail",
@@ -34,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     SUPPORT: [
         "orders.view_order",
+        "inventory.view_variantstock",  # read only
         "support.view_ticket",
         "support.add_ticket",
         "support.change_ticket",
@@ -43,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     FINANCE: [
         "orders.view_order",
+        "inventory.view_variantstock",  # read only
         "invoicing.view_invoicedraft",
         "invoicing.approve_invoicedraft",
     ],
@@ -63,6 +67,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.add_shippingmethodmapping",
         "inventory.change_shippingmethodmapping",
         "inventory.delete_shippingmethodmapping",
+        "inventory.view_variantstock",
+        "inventory.run_driftreport",
+        "inventory.view_stockpolicy",
+        "inventory.add_stockpolicy",
+        "inventory.change_stockpolicy",
+        "inventory.delete_stockpolicy",
+        "inventory.view_peakbufferprofile",
+        "inventory.add_peakbufferprofile",
+        "inventory.change_peakbufferprofile",
+        "inventory.view_driftreport",
         "invoicing.connect_xero",
         "invoicing.view_xeroconnection",
         "sandbox.change_sandboxfault",

@@ -295,3 +295,36 @@ class TaxTypeMappingAdmin(admin.ModelAdmin):
         with transaction.atomic():
             super().delete_model(request, obj)
             mapping_version_bump(actor=request.user, summary=f"tax type {obj} deleted")
+
+
+# --- Stock (apps/inventory/stock.py, sync.py) -------------------------------------------------------
+# Imported here, apart from the mapping admin above, which is being reworked on its own.
+from apps.inventory.models import DriftReport, PeakBufferProfile, StockPolicy  # noqa: E402
+
+
+@admin.register(StockPolicy)
+class StockPolicyAdmin(admin.ModelAdmin):
+    list_display = ("mapping", "buffer", "low_stock_threshold")
+    search_fields = ("mapping__shopify_sku",)
+    autocomplete_fields = ("mapping",)
+
+
+@admin.register(PeakBufferProfile)
+class PeakBufferProfileAdmin(admin.ModelAdmin):
+    """A profile applies and reverts itself (the inventory tick, audited); people only plan it."""
+
+    list_display = ("name", "starts_at", "ends_at", "percent", "state")
+    readonly_fields = ("applied_at", "reverted_at")
+    fields = ("name", "starts_at", "ends_at", "percent", "buffers", "applied_at", "reverted_at")
+
+
+@admin.register(DriftReport)
+class DriftReportAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "trigger", "started_at", "finished_at", "items_read")
+    readonly_fields = [f.name for f in DriftReport._meta.fields] + ["differences"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

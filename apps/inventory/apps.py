@@ -5,3 +5,7 @@ class InventoryConfig(AppConfig):
     name = "apps.inventory"
     label = "inventory"
     verbose_name = "SKU mapping and inventory"
+
+    def ready(self) -> None:
+        # Registers the inventory outbox actions (pull, lookup, set, read).
+        from apps.inventory import sync  # noqa: F401

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
+from django.urls import reverse
 
 
 class MappingVersion(models.Model):
@@ -54,6 +55,15 @@ class SkuMapping(models.Model):
         max_length=50,
         error_messages={"blank": "Give the Xero TaxType (e.g. OUTPUT2)."},
     )
+    # Filled by the Shopify lookup (inventory_lookup), never typed: where this variant's stock lives.
+    shopify_inventory_item_id = models.BigIntegerField(
+        "Shopify inventory item id", null=True, blank=True, editable=False
+    )
+    shopify_location_id = models.BigIntegerField(
+        "Shopify location id", null=True, blank=True, editable=False
+    )
+    # Why the lookup could not settle the item (missing, ambiguous): such a variant is never pushed.
+    shopify_lookup_problem = models.CharField(max_length=500, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -296,3 +306,177 @@ class TitleMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shopify_title} → {self.sku_mapping}"
+
+
+# --- Stock -----------------------------------------------------------------------------------------
+
+
+class StockLevel(models.Model):
+    """One warehouse item's stock as ShipBob last reported it (component level)."""
+
+    inventory_id = models.BigIntegerField("ShipBob inventory id", unique=True)
+    sku = models.CharField(max_length=300, blank=True, db_index=True)
+    name = models.CharField(max_length=300, blank=True)
+    on_hand = models.IntegerField(default=0)
+    fulfillable = models.IntegerField(default=0)
+    committed = models.IntegerField(default=0)
+    read_at = models.DateTimeField()
+    # The pull that last saw this item: an item missing from a complete pull is gone at ShipBob.
+    pull_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sku", "inventory_id"]
+
+    def __str__(self) -> str:
+        return f"{self.sku or self.inventory_id}: {self.fulfillable} fulfillable"
+
+
+class StockPolicy(models.Model):
+    """Per-SKU stock settings; a SKU without one uses INVENTORY["DEFAULT_BUFFER"] / ["LOW_STOCK"]."""
+
+    mapping = models.OneToOneField(SkuMapping, on_delete=models.CASCADE, related_name="policy")
+    buffer = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Units held back from Shopify. Empty: the default buffer."
+    )
+    low_stock_threshold = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Alert when Shopify's available falls to this or below. Empty: the default.",
+    )
+
+    class Meta:
+        verbose_name = "stock policy"
+        verbose_name_plural = "stock policies"
+
+    def __str__(self) -> str:
+        return f"{self.mapping}: buffer {self.buffer}, low at {self.low_stock_threshold}"
+
+
+class PeakBufferProfile(models.Model):
+    """Larger buffers for a sale: applies itself at `starts_at` and reverts itself at `ends_at`."""
+
+    name = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Hold back this share of each SKU's availability (rounded up).",
+    )
+    buffers = models.JSONField(
+        default=dict, blank=True, help_text='Buffers per SKU, e.g. {"TEE-BLK-M": 10}.'
+    )
+    applied_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reverted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="peakprofile_ends_after_start",
+                violation_error_message="A peak profile must end after it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.buffers, dict) or not all(
+            isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            for value in self.buffers.values()
+        ):
+            raise ValidationError({"buffers": "Give whole numbers ≥ 0 per SKU, as a JSON object."})
+        if self.percent is None and not self.buffers:
+            raise ValidationError("Give a percentage, buffers per SKU, or both.")
+        if self.percent is not None and not 0 <= self.percent <= 100:
+            raise ValidationError({"percent": "A percentage between 0 and 100."})
+
+    @property
+    def state(self) -> str:
+        if self.reverted_at:
+            return "reverted"
+        if self.applied_at:
+            return "active"
+        return "scheduled"
+
+
+class VariantStock(models.Model):
+    """What Shopify should show for one mapped variant, what we pushed, and what Shopify said."""
+
+    mapping = models.OneToOneField(
+        SkuMapping, on_delete=models.CASCADE, primary_key=True, related_name="stock"
+    )
+    # Units the warehouse can still give this variant: min over components of
+    # ⌊(fulfillable − on orders not yet at the warehouse) / quantity per unit⌋ (may be negative).
+    warehouse_units = models.IntegerField(default=0)
+    fulfillable = models.IntegerField(default=0)
+    pending = models.IntegerField(default=0)
+    buffer = models.PositiveIntegerField(default=0)
+    available = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    shopify_known = models.IntegerField(null=True, blank=True)
+    shopify_known_at = models.DateTimeField(null=True, blank=True)
+    last_pushed = models.IntegerField(null=True, blank=True)
+    last_pushed_at = models.DateTimeField(null=True, blank=True)
+    # The outbox message carrying this variant's change, while it is not settled.
+    push_key = models.CharField(max_length=200, blank=True)
+    velocity_per_hour = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    sell_out_at = models.DateTimeField(null=True, blank=True)
+    # Since when Shopify has differed from the computed value by more than the drift threshold.
+    drift_since = models.DateTimeField(null=True, blank=True)
+    # Why this variant is not pushed (mapping missing or ambiguous, warehouse item unknown).
+    problem = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["mapping__shopify_sku"]
+
+    def __str__(self) -> str:
+        return f"{self.mapping}: {self.available}"
+
+    @property
+    def drift(self) -> int | None:
+        return None if self.shopify_known is None else self.shopify_known - self.available
+
+
+class InventorySyncState(models.Model):
+    """The one row of sync bookkeeping: pulls, pushes, drift reports (for stale-sync checks)."""
+
+    pull_number = models.PositiveIntegerField(default=0)
+    pull_started_at = models.DateTimeField(null=True, blank=True)
+    pull_finished_at = models.DateTimeField(null=True, blank=True)
+    last_push_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"pull {self.pull_number}"
+
+
+class DriftReport(models.Model):
+    """Every difference between Shopify and the computed value at one moment, and the correction."""
+
+    class Trigger(models.TextChoices):
+        NIGHTLY = "nightly", "Nightly"
+        ON_DEMAND = "on_demand", "On demand"
+
+    trigger = models.CharField(max_length=16, choices=Trigger)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    items_read = models.PositiveIntegerField(default=0)
+    # [{"sku", "shopify", "computed", "corrected"}] — corrected: a push was queued for it.
+    differences = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        permissions = [("run_driftreport", "Can run a drift report on demand")]
+
+    def __str__(self) -> str:
+        return f"drift report {self.pk} ({len(self.differences)} differences)"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:drift-report", args=[self.pk])

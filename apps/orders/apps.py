@@ -8,5 +8,12 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the receipt handlers, the outbox actions, the mapping-impact provider and the
-        # mapping-change hook that releases holds.
-        from apps.orders import fulfillment, holds, impact, warehouse, webhooks  # noqa: F401
+        # mapping-change hook that releases holds, and the stock demand provider.
+        from apps.orders import (  # noqa: F401
+            fulfillment,
+            holds,
+            impact,
+            inventory_demand,
+            warehouse,
+            webhooks,
+        )

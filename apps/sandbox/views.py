@@ -40,7 +40,36 @@ def index(request: HttpRequest) -> HttpResponse:
         {"fault": fault, "form": SandboxFaultForm(instance=fault, prefix=fault.peer)}
         for fault in (fault_get(peer=peer) for peer in SandboxFault.Peer.values)
     ]
-    return render(request, "sandbox/sandboxfault_list.html", {"rows": rows})
+    return render(request, "sandbox/sandboxfault_list.html", _page_context(rows))
+
+
+def _page_context(rows: list[dict]) -> dict:
+    from apps.sandbox.shipbob.models import InventoryItem
+    from apps.sandbox.shipbob.warehouse import inventory_ensure
+
+    inventory_ensure()
+    return {"rows": rows, "stock": InventoryItem.objects.order_by("inventory_id")[:200]}
+
+
+@login_required
+@permission_required(FAULT_PERMISSION, raise_exception=True)
+@require_http_methods(["POST"])
+def shipbob_restock(request: HttpRequest) -> HttpResponse:
+    """Goods received at the ShipBob stand-in's warehouse (the demo's way to clear a low stock)."""
+    from apps.sandbox.shipbob.models import InventoryItem
+    from apps.sandbox.shipbob.warehouse import stock_restock
+
+    try:
+        inventory_id = int(request.POST.get("inventory_id", ""))
+        quantity = int(request.POST.get("quantity", ""))
+        item = stock_restock(inventory_id=inventory_id, quantity=quantity)
+    except (ValueError, InventoryItem.DoesNotExist):
+        messages.error(request, "Give an existing item and a quantity of at least 1.")
+    else:
+        messages.success(
+            request, f"Restocked {quantity} × {item.sku}: {item.on_hand} on hand at ShipBob."
+        )
+    return redirect("sandbox:index")
 
 
 @login_required
@@ -59,7 +88,7 @@ def fault_update(request: HttpRequest, peer: str) -> HttpResponse:
         else {"fault": fault, "form": form}
         for other in (fault_get(peer=name) for name in SandboxFault.Peer.values)
     ]
-    return render(request, "sandbox/sandboxfault_list.html", {"rows": rows})
+    return render(request, "sandbox/sandboxfault_list.html", _page_context(rows))
 
 
 def _api_allowed(request: HttpRequest) -> bool:

@@ -193,6 +193,91 @@ query OrderFulfillments($id: ID!, $first: Int!) {
 ORDER_FULFILLMENTS_LIMIT = 50
 
 
+# Inventory. A set takes at most 250 quantities; reads are sized to stay under 1,000 points:
+# inventoryItems 200 × (item 1 + variant 1 + level 1 + quantities 1) + 2 = 802 requested.
+SET_QUANTITIES_MAX = 250
+INVENTORY_ITEMS_PAGE_SIZE = 200
+INVENTORY_LEVELS_PAGE_SIZE = 250
+_AVAILABLE = 'quantities(names: ["available"]) { name quantity }'
+LOCATIONS_QUERY = """
+query Locations($first: Int!, $after: String) {
+  locations(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id name isActive }
+  }
+}
+"""
+INVENTORY_ITEMS_QUERY = f"""
+query InventoryItems($first: Int!, $after: String, $query: String!, $locationId: ID!) {{
+  inventoryItems(first: $first, after: $after, query: $query) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ id sku variant {{ legacyResourceId }} inventoryLevel(locationId: $locationId) {{ {_AVAILABLE} }} }}
+  }}
+}}
+"""
+LOCATION_LEVELS_QUERY = f"""
+query LocationLevels($id: ID!, $first: Int!, $after: String) {{
+  location(id: $id) {{
+    inventoryLevels(first: $first, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ item {{ id }} {_AVAILABLE} }}
+    }}
+  }}
+}}
+"""
+INVENTORY_SET_QUANTITIES = """
+mutation InventorySet($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class ShopifyLocation:
+    id: int
+    name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class InventoryItemStock:
+    """An inventory item and its `available` at one location (None: not stocked there)."""
+
+    item_id: int
+    sku: str
+    variant_id: int | None
+    available: int | None
+
+
+@dataclass(frozen=True)
+class InventoryLevelsPage:
+    levels: list[tuple[int, int]]  # (inventory item id, available)
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class QuantityChange:
+    """One quantity to set: `change_from` is what we last read from Shopify (None skips the compare)."""
+
+    item_id: int
+    location_id: int
+    quantity: int
+    change_from: int | None
+
+
+@dataclass(frozen=True)
+class InventorySetResult:
+    """inventorySetQuantities' answer. `stale` holds the item ids whose compare failed: Shopify
+    applied nothing of the call then. Other user errors are in `user_errors` (nothing applied)."""
+
+    applied: bool
+    stale: tuple[int, ...]
+    user_errors: tuple[str, ...]
+
+
 class TokenCache(Protocol):
     """Where a client-credentials token is kept between calls (Django's cache fits)."""
 
@@ -798,6 +883,160 @@ class ShopifyClient(PeerClient):
                 )
             )
         return fulfillments
+
+    # --- inventory -----------------------------------------------------------------------------
+    def locations(self) -> list[ShopifyLocation]:
+        locations: list[ShopifyLocation] = []
+        after = None
+        while True:
+            result = self.execute(LOCATIONS_QUERY, {"first": 50, "after": after})
+            connection = _field(result.data, "locations")
+            for node in connection.get("nodes") or []:
+                if isinstance(node, dict):
+                    locations.append(
+                        ShopifyLocation(
+                            id=_gid_required(node.get("id"), "location"),
+                            name=str(node.get("name") or ""),
+                            active=bool(node.get("isActive", True)),
+                        )
+                    )
+            info = connection.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return locations
+            after = info.get("endCursor")
+
+    def inventory_items(
+        self, *, skus: list[str] = (), item_ids: list[int] = (), location_id: int
+    ) -> list[InventoryItemStock]:
+        """Inventory items by SKU and/or id, with `available` at the location (≤ 200 terms a call)."""
+        terms = [f"sku:{_search_value(sku)}" for sku in skus]
+        terms += [f"id:{int(item_id)}" for item_id in item_ids]
+        if not terms:
+            return []
+        if len(terms) > INVENTORY_ITEMS_PAGE_SIZE:
+            raise ValueError(f"at most {INVENTORY_ITEMS_PAGE_SIZE} SKUs and ids per call")
+        items: list[InventoryItemStock] = []
+        after = None
+        while True:
+            result = self.execute(
+                INVENTORY_ITEMS_QUERY,
+                {
+                    "first": INVENTORY_ITEMS_PAGE_SIZE,
+                    "after": after,
+                    "query": " OR ".join(terms),
+                    "locationId": f"gid://shopify/Location/{location_id}",
+                },
+            )
+            connection = _field(result.data, "inventoryItems")
+            for node in connection.get("nodes") or []:
+                if not isinstance(node, dict):
+                    continue
+                variant = node.get("variant") if isinstance(node.get("variant"), dict) else {}
+                legacy = str(variant.get("legacyResourceId") or "")
+                items.append(
+                    InventoryItemStock(
+                        item_id=_gid_required(node.get("id"), "inventory item"),
+                        sku=str(node.get("sku") or ""),
+                        variant_id=int(legacy) if legacy.isdigit() else None,
+                        available=_available(node.get("inventoryLevel")),
+                    )
+                )
+            info = connection.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return items
+            after = info.get("endCursor")
+
+    def inventory_levels(
+        self, *, location_id: int, cursor: str | None = None
+    ) -> InventoryLevelsPage:
+        """One page of every item's `available` at the location (the drift report's read)."""
+        result = self.execute(
+            LOCATION_LEVELS_QUERY,
+            {
+                "id": f"gid://shopify/Location/{location_id}",
+                "first": INVENTORY_LEVELS_PAGE_SIZE,
+                "after": cursor,
+            },
+        )
+        location = result.data.get("location")
+        if not isinstance(location, dict):
+            raise PeerError(PEER, f"location {location_id} not found", retryable=False)
+        connection = _field(location, "inventoryLevels")
+        levels = []
+        for node in connection.get("nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            item = node.get("item") if isinstance(node.get("item"), dict) else {}
+            available = _available(node)
+            if available is not None:
+                levels.append((_gid_required(item.get("id"), "inventory item"), available))
+        info = connection.get("pageInfo") or {}
+        return InventoryLevelsPage(
+            levels=levels, next_cursor=info.get("endCursor") if info.get("hasNextPage") else None
+        )
+
+    def inventory_set_quantities(
+        self, *, changes: list[QuantityChange], idempotency_key: str, reference: str = ""
+    ) -> InventorySetResult:
+        """Set `available` (absolute, compare-and-set) for ≤ 250 items in one call, @idempotent."""
+        if not changes or len(changes) > SET_QUANTITIES_MAX:
+            raise ValueError(f"1 to {SET_QUANTITIES_MAX} quantities per call, not {len(changes)}")
+        if not idempotency_key:
+            raise ValueError("inventorySetQuantities needs an idempotency key")
+        input_: dict[str, Any] = {
+            "name": "available",
+            "reason": "correction",
+            "quantities": [
+                {
+                    "inventoryItemId": f"gid://shopify/InventoryItem/{change.item_id}",
+                    "locationId": f"gid://shopify/Location/{change.location_id}",
+                    "quantity": change.quantity,
+                    # Always sent: since 2026-04 an omitted changeFromQuantity is an error.
+                    "changeFromQuantity": change.change_from,
+                }
+                for change in changes
+            ],
+        }
+        if reference:
+            input_["referenceDocumentUri"] = reference
+        result = self.execute(INVENTORY_SET_QUANTITIES, {"input": input_, "key": idempotency_key})
+        payload = _field(result.data, "inventorySetQuantities")
+        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, dict)]
+        stale = []
+        for error in errors:
+            if error.get("code") != "CHANGE_FROM_QUANTITY_STALE":
+                continue
+            path = [str(part) for part in error.get("field") or []]
+            index = next((int(p) for p in path if p.isdigit()), None)
+            if index is not None and index < len(changes):
+                stale.append(changes[index].item_id)
+        others = tuple(
+            f"{e.get('code') or 'ERROR'}: {e.get('message')}"
+            for e in errors
+            if e.get("code") != "CHANGE_FROM_QUANTITY_STALE"
+        )
+        return InventorySetResult(applied=not errors, stale=tuple(stale), user_errors=others)
+
+
+def _available(level: Any) -> int | None:
+    if not isinstance(level, dict):
+        return None
+    for quantity in level.get("quantities") or []:
+        if isinstance(quantity, dict) and quantity.get("name") == "available":
+            return int(quantity["quantity"])
+    return None
+
+
+def _gid_required(value: Any, what: str) -> int:
+    number = gid_number(value)
+    if number is None:
+        raise PeerError(PEER, f"answer has no {what} id ({value!r})", retryable=False)
+    return number
+
+
+def _search_value(value: str) -> str:
+    """A search term's value, quoted; quotes and backslashes in it escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _field(data: dict[str, Any], name: str) -> dict[str, Any]:

@@ -92,6 +92,10 @@ def window_take(*, key: str) -> WindowAnswer:
 
 
 # --- stock ----------------------------------------------------------------------------------------
+# One SKU starts short so the demo shows it running low (and its sell-out ETA) within minutes.
+DEMO_SHORT_STOCK = {"TEE-BLK-M": 45}
+
+
 def inventory_seed() -> int:
     """The demo catalogue's single items at their warehouse ids (bundles ship as components)."""
     from apps.sandbox.catalogue import warehouse_items
@@ -101,7 +105,7 @@ def inventory_seed() -> int:
             inventory_id=inventory_id,
             sku=item.sku,
             name=f"{item.title} {item.variant_title}".strip(),
-            on_hand=500 - 40 * index,
+            on_hand=DEMO_SHORT_STOCK.get(item.sku, 500 - 40 * index),
         )
         for index, (inventory_id, item) in enumerate(warehouse_items())
     ]
@@ -120,6 +124,17 @@ def stock_commit(lines: Iterable[tuple[int, int]], *, sign: int) -> None:
         InventoryItem.objects.filter(inventory_id=inventory_id).update(
             committed=F("committed") + sign * quantity
         )
+
+
+def stock_restock(*, inventory_id: int, quantity: int) -> InventoryItem:
+    """Goods received at the warehouse: on hand (and so fulfillable) goes up."""
+    if quantity < 1:
+        raise ValueError("restock at least one unit")
+    with transaction.atomic():
+        item = locked(InventoryItem.objects.filter(inventory_id=inventory_id)).get()
+        item.on_hand += quantity
+        item.save(update_fields=["on_hand"])
+    return item
 
 
 def stock_ship(lines: Iterable[tuple[int, int]]) -> None:

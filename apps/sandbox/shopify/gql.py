@@ -1,7 +1,8 @@
 """A small GraphQL reader for the stand-in: operations, variables, arguments and selection sets.
 
-Not a general engine: no fragments, no directives' effects. It parses what our client (and a
-curious person with curl) sends, substitutes variables, and prunes resolved values down to the
+Not a general engine: no fragments; directives are kept on their field for the resolver to read
+(`@idempotent(key:)`), never evaluated here. It parses what our client (and a curious person with
+curl) sends, substitutes variables, and prunes resolved values down to the
 selected shape, with Shopify's cost estimate of the selection.
 """
 
@@ -48,6 +49,7 @@ class Field:
     alias: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
     selections: list["Field"] | None = None
+    directives: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -121,7 +123,7 @@ class _Parser:
                 self.type_ref()
                 variables[var] = self.value(const=True) if self.at("=") and self.take("=") else None
             self.take(")")
-        self.directives()
+        self.directives()  # an operation's own directives change nothing in the stand-in
         return Operation(kind, name, variables, self.selection_set())
 
     def type_ref(self) -> None:
@@ -134,12 +136,13 @@ class _Parser:
         if self.at("!"):
             self.take("!")
 
-    def directives(self) -> None:
+    def directives(self) -> dict[str, dict[str, Any]]:
+        found = {}
         while self.at("@"):
             self.take("@")
-            self.take(kind="name")
-            if self.at("("):
-                self.arguments()
+            name = self.take(kind="name")
+            found[name] = self.arguments() if self.at("(") else {}
+        return found
 
     def selection_set(self) -> list[Field]:
         self.take("{")
@@ -153,9 +156,17 @@ class _Parser:
                 self.take(":")
                 alias, name = name, self.take(kind="name")
             args = self.arguments() if self.at("(") else {}
-            self.directives()
+            directives = self.directives()
             selections = self.selection_set() if self.at("{") else None
-            fields.append(Field(name=name, alias=alias, args=args, selections=selections))
+            fields.append(
+                Field(
+                    name=name,
+                    alias=alias,
+                    args=args,
+                    selections=selections,
+                    directives=directives,
+                )
+            )
         self.take("}")
         if not fields:
             raise GraphQLError("Parse error: empty selection set")

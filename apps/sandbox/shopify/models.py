@@ -157,3 +157,77 @@ class StoreFulfillmentLine(models.Model):
     @property
     def gid(self) -> str:
         return f"gid://shopify/FulfillmentLineItem/{self.pk}"
+
+
+class StoreLocation(models.Model):
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Location/{self.pk}"
+
+
+class StoreInventoryItem(models.Model):
+    """A variant's inventory item; its quantities live in StoreInventoryLevel per location."""
+
+    sku = models.CharField(max_length=255, db_index=True)
+    variant_id = models.BigIntegerField(null=True, blank=True)
+    tracked = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.sku
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/InventoryItem/{self.pk}"
+
+
+class StoreInventoryLevel(models.Model):
+    item = models.ForeignKey(StoreInventoryItem, on_delete=models.CASCADE, related_name="levels")
+    location = models.ForeignKey(StoreLocation, on_delete=models.CASCADE, related_name="levels")
+    # May go below zero: a shop that keeps selling when out of stock oversells.
+    available = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["item_id", "location_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "location"], name="sandbox_level_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} @ {self.location}: {self.available}"
+
+
+class StoreIdempotencyKey(models.Model):
+    """An `@idempotent` key Shopify has seen: the input it came with and the answer it got."""
+
+    key = models.CharField(max_length=255, unique=True)
+    fingerprint = models.CharField(max_length=64)
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class StoreInventorySetCall(models.Model):
+    """Every inventorySetQuantities that reached the store (benches count calls and stale refusals)."""
+
+    key = models.CharField(max_length=255, blank=True)
+    quantities = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=40)  # applied, replayed, stale, mismatch, refused
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.outcome} × {self.quantities}"

@@ -2,7 +2,8 @@
 
 Root fields: `orders` (search on updated_at / created_at, sortKey, cursor pagination), `order`
 (with its `fulfillmentOrders` and `fulfillments`), `fulfillmentOrder`, `webhookSubscriptions`, and
-the `webhookSubscriptionCreate` and `fulfillmentCreate` mutations — what our client uses.
+the `webhookSubscriptionCreate` and `fulfillmentCreate` mutations — what our client uses; the
+inventory fields and `inventorySetQuantities` live in inventory.py.
 """
 
 import base64
@@ -22,6 +23,12 @@ from apps.sandbox.shopify.fulfillment import (
     fulfillment_orders_of,
 )
 from apps.sandbox.shopify.gql import GraphQLError
+from apps.sandbox.shopify.inventory import (
+    inventory_items_resolve,
+    inventory_set_quantities,
+    location_resolve,
+    locations_resolve,
+)
 from apps.sandbox.shopify.models import (
     StoreFulfillment,
     StoreFulfillmentOrder,
@@ -634,8 +641,12 @@ QUERY_ROOT = {
     "order": order_resolve,
     "fulfillmentOrder": fulfillment_order_resolve,
     "webhookSubscriptions": webhook_subscriptions_resolve,
+    "locations": locations_resolve,
+    "location": location_resolve,
+    "inventoryItems": inventory_items_resolve,
 }
 MUTATION_ROOT = {
     "webhookSubscriptionCreate": webhook_subscription_create,
     "fulfillmentCreate": fulfillment_create,
+    "inventorySetQuantities": inventory_set_quantities,
 }

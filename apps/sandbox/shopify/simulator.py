@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from apps.sandbox.catalogue import CATALOGUE
 from apps.sandbox.shopify.fulfillment import fulfillment_orders_sync
+from apps.sandbox.shopify.inventory import stock_available, stock_draw
 from apps.sandbox.shopify.models import StoreOrder
 from integrations.shopify.webhooks import webhook_signature
 
@@ -119,8 +120,14 @@ class SimulatorConfig:
     cancel_rate: float = 0.08
     refund_rate: float = 0.1
     no_address_rate: float = 0.0
+    # Share of sold-out lines bought anyway (a shop that keeps selling when out of stock).
+    oversell_rate: float = 0.0
     target_url: str = ""
     deliver: bool = True
+
+
+class SoldOut(Exception):  # noqa: N818 - a shopper's outcome, not an error
+    """Every line the shopper wanted was out of stock: no order."""
 
 
 @dataclass
@@ -205,9 +212,20 @@ def _stamp(moment: datetime, shop: ShopProfile) -> str:
 
 
 def order_build(
-    rng: random.Random, *, number: int, config: SimulatorConfig, at: datetime
+    rng: random.Random,
+    *,
+    number: int,
+    config: SimulatorConfig,
+    at: datetime,
+    stock: dict[str, int] | None = None,
+    stock_rng: random.Random | None = None,
 ) -> tuple[dict, ShopProfile]:
-    """A new REST Order whose money adds up: lines, discounts, per-line taxes, shipping."""
+    """A new REST Order whose money adds up: lines, discounts, per-line taxes, shipping.
+
+    `stock` (available per tracked SKU) is drawn down by the lines sold; a SKU short of stock is
+    left out, or sold anyway at `config.oversell_rate` (an oversell).
+    """
+    stock_rng = stock_rng or rng
     shop = rng.choice(SHOPS)
     currency = shop.currency
     order_id = _big_id(rng)
@@ -228,6 +246,11 @@ def order_build(
         else:
             sku, variant_id, product_id = item.sku, item.variant_id, item.product_id
             title, variant_title, price = item.title, item.variant_title, item.price
+            if stock is not None and sku in stock:
+                # Sold out in the store: the shopper leaves it, unless the shop oversells.
+                if stock[sku] < quantity and stock_rng.random() >= config.oversell_rate:
+                    continue
+                stock[sku] -= quantity
         lines.append(
             {
                 "id": _big_id(rng),
@@ -250,6 +273,8 @@ def order_build(
                 "grams": 250,
             }
         )
+    if not lines:
+        raise SoldOut
     for line in lines:
         line["admin_graphql_api_id"] = f"gid://shopify/LineItem/{line['id']}"
     gross = [Decimal(line["price"]) * line["quantity"] for line in lines]
@@ -605,9 +630,27 @@ def storefront_simulate(
         seconds=events_per_order * config.orders + 1
     )
     deliveries: list[Delivery] = []
+    skus = {item.sku for item in CATALOGUE}
+    stock = stock_available(skus) or None  # an empty store tracks nothing: every order sells
+    stock_rng = random.Random(rng.random()) if stock is not None else None
     for index in range(config.orders):
         at = start + timedelta(seconds=events_per_order * index)
-        payload, shop = order_build(rng, number=number + index, config=config, at=at)
+        before = dict(stock) if stock is not None else None
+        try:
+            payload, shop = order_build(
+                rng,
+                number=number + index,
+                config=config,
+                at=at,
+                stock=stock,
+                stock_rng=stock_rng,
+            )
+        except SoldOut:
+            continue
+        if stock is not None:
+            stock_draw(
+                {sku: before[sku] - stock[sku] for sku in stock if before[sku] != stock[sku]}
+            )
         for topic, body, event_id, moment in _events(rng, payload, shop, at, config):
             deliveries.append(
                 Delivery(
@@ -643,6 +686,8 @@ def storefront_tick(orders: int | None = None) -> dict:
         # Enough unmapped and SKU-less lines that the demo always shows some holds.
         sku_missing_rate=0.08,
         unknown_sku_rate=0.06,
+        # Now and then a shopper buys what the store shows as sold out: an oversell to catch.
+        oversell_rate=0.2,
     )
     result = storefront_simulate(config=config)
     if result.failures:

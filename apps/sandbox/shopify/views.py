@@ -176,7 +176,11 @@ def graphql(request: HttpRequest, version: str) -> JsonResponse:
                     f"Field '{field_.name}' doesn't exist on type "
                     f"'{'Mutation' if operation.kind == 'mutation' else 'QueryRoot'}'"
                 )
-            value = resolver(gql.args_resolve(field_, merged))
+            args = gql.args_resolve(field_, merged)
+            for name, directive_args in field_.directives.items():
+                # Resolvers that honour a directive (@idempotent) read it as "@name".
+                args[f"@{name}"] = gql.value_resolve(directive_args, merged)
+            value = resolver(args)
             data[field_.key] = (
                 gql.value_prune(field_, value, merged) if field_.selections else value
             )

@@ -20,6 +20,7 @@ DEMO_ENV_DEFAULTS: dict[str, str] = {
     "SHOPIFY_SUBSCRIPTIONS_MINUTES": "1",
     "SHIPBOB_SHIPMENTS_POLL_MINUTES": "1",
     "XERO_RECONCILE_MINUTES": "1",
+    "INVENTORY_PULL_MINUTES": "1",
     # The demo posts through a custom connection (client credentials): no connect step needed.
     "XERO_CONNECTION": "custom",
     # Authorised in Xero at once, so credit notes are allocated to their invoices in the demo.

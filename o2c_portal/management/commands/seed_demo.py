@@ -57,12 +57,13 @@ DEMO_TAX_TYPES = (
     ("GB VAT", "0.2", "GBP", "GB", "OUTPUT2", "20"),
     ("DE MwSt", "0.19", "EUR", "DE", "TAX003", "19"),
 )
+DEMO_LOW_STOCK_THRESHOLDS = {"TEE-BLK-M": 30}
 
 
 def demo_mappings_seed() -> int:
     """Map the demo storefront's catalogue (bundles as their components); leave NEW-* SKUs unmapped
     so some simulated orders are held. Returns how many mappings were created."""
-    from apps.inventory.models import SkuMapping, TaxTypeMapping, WarehouseComponent
+    from apps.inventory.models import SkuMapping, StockPolicy, TaxTypeMapping, WarehouseComponent
     from apps.inventory.services import mapping_version_bump
     from apps.sandbox.catalogue import BUNDLES, CATALOGUE, warehouse_items
 
@@ -99,6 +100,13 @@ def demo_mappings_seed() -> int:
             created += made
         if created:
             mapping_version_bump(actor=None, summary=f"demo seed: {created} catalogue rows mapped")
+        # The SKU the warehouse stand-in starts short of: its low-stock alert shows within minutes.
+        for sku, threshold in DEMO_LOW_STOCK_THRESHOLDS.items():
+            mapping = SkuMapping.objects.filter(shopify_sku__iexact=sku).first()
+            if mapping is not None:
+                StockPolicy.objects.get_or_create(
+                    mapping=mapping, defaults={"low_stock_threshold": threshold}
+                )
     return created
 
 
