@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.ops.views import metrics, search
 from apps.orders.webhooks import shipbob_webhook, shopify_webhook
 from apps.support.intake import helpdesk_webhook
 from o2c_portal import views
@@ -9,6 +10,8 @@ from o2c_portal import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
+    path("search/", search, name="search"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("ops/", include("apps.ops.urls")),

@@ -1,15 +1,26 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Where everyone lands: their roles, their pages, and for alert readers the open count."""
-    context = {"roles": request.user.role_names, "open_alerts": None}
+    """Where everyone lands: the work waiting for their roles, their pages, the open alerts.
+
+    Ops land on the dashboard, which is their home (exceptions waiting included).
+    """
+    from apps.ops.selectors import work_waiting
+
+    if request.user.has_perm("ops.triage_exception"):
+        return redirect("ops:dashboard")
+    context = {
+        "roles": request.user.role_names,
+        "open_alerts": None,
+        "work": work_waiting(request.user),
+    }
     if request.user.has_perm("sync.view_alert"):
         from apps.sync.models import Alert
 

@@ -1,7 +1,10 @@
+import zoneinfo
+
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.roles import MFA_ROLES
 
@@ -31,3 +34,21 @@ class RequireMFAMiddleware:
         if not user.groups.filter(name__in=MFA_ROLES).exists():
             return False
         return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class UserTimeZoneMiddleware:
+    """Times on every page are shown in the signed-in user's zone, else in settings.TIME_ZONE."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = getattr(getattr(request, "user", None), "time_zone", "")
+        if name:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(name))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        return self.get_response(request)
