@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 
@@ -10,12 +10,10 @@ from django.views.decorators.http import require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Where everyone lands: the work waiting for their roles, their pages, the open alerts.
 
-    Ops land on the dashboard, which is their home (exceptions waiting included).
+    Ops land on the dashboard after signing in (apps.accounts.adapters); this page is theirs too.
     """
     from apps.ops.selectors import work_waiting
 
-    if request.user.has_perm("ops.triage_exception"):
-        return redirect("ops:dashboard")
     context = {
         "roles": request.user.role_names,
         "open_alerts": None,

@@ -5,8 +5,8 @@ Every URL pattern in the project (walked from the resolver) must have a row here
 without the permission check its row claims, fails this suite.
 
 Not walked here: allauth's /accounts/ (tests/accounts), /admin/ (tested below: staff only),
-/static/, /sandbox/ (the stand-in peers, demo and tests only), /webhooks/ (signed, not signed-in)
-and /healthz (for load balancers).
+/static/, /sandbox/ (the stand-in peers, demo and tests only), /webhooks/ (signed, not signed-in),
+/healthz (for load balancers) and /metrics (a bearer token or an allow-list: tests/ops/test_metrics.py).
 """
 
 from collections.abc import Callable
@@ -24,7 +24,9 @@ from tests.support.factories import ticket_with_draft
 pytestmark = pytest.mark.django_db
 
 PERSONAS = ("ops", "support", "finance", "admin", "outsider", "anonymous")
-EXCLUDED_PREFIXES = ("accounts/", "admin/", "static/", "sandbox/", "webhooks/", "healthz")
+EXCLUDED_PREFIXES = (
+    "accounts/", "admin/", "static/", "sandbox/", "webhooks/", "healthz", "metrics",
+)
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -77,6 +79,32 @@ MATRIX: dict[str, Route] = {
         method="POST", data=lambda: {"ids": [WebhookReceiptFactory(failed=True).pk]},
     ),
     "ops:audit-list": Route("audit.view_auditevent", expect(200, 403, 403, 200, 403, 302)),
+    "ops:dashboard": Route("ops.view_dashboard",     expect(200, 403, 403, 200, 403, 302)),
+    "ops:dashboard-tile": Route(
+        "ops.view_dashboard",                       expect(200, 403, 403, 200, 403, 302),
+        kwargs=lambda: {"tile": "pipeline"},
+    ),
+    "ops:exception-list": Route("ops.triage_exception", expect(200, 403, 403, 403, 403, 302)),
+    "ops:exception-retry-preview": Route(
+        "ops.triage_exception",                     expect(200, 403, 403, 403, 403, 302),
+        method="POST", data=lambda: {"keys": [f"outbox_dead:{OutboxMessageFactory(dead=True).pk}"]},
+    ),
+    "ops:exception-retry": Route(
+        "ops.triage_exception",                     expect(200, 403, 403, 403, 403, 302),
+        method="POST", data=lambda: {"keys": [f"outbox_dead:{OutboxMessageFactory(dead=True).pk}"]},
+    ),
+    "ops:exception-resolve": Route(
+        "ops.triage_exception",                     expect(200, 403, 403, 403, 403, 302),
+        method="POST",
+        data=lambda: {
+            "keys": [f"outbox_dead:{OutboxMessageFactory(dead=True).pk}"], "reason": "Duplicate",
+        },
+    ),
+    "ops:exception-assign": Route(
+        "ops.triage_exception",                     expect(200, 403, 403, 403, 403, 302),
+        method="POST", data=lambda: {"keys": [f"outbox_dead:{OutboxMessageFactory(dead=True).pk}"]},
+    ),
+    "search": Route(None,                           expect(200, 200, 200, 200, 200, 302)),
     "orders:list": Route("orders.view_order",       expect(200, 200, 200, 200, 403, 302)),
     "orders:detail": Route(
         "orders.view_order",                        expect(200, 200, 200, 200, 403, 302),
