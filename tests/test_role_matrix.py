@@ -25,7 +25,13 @@ pytestmark = pytest.mark.django_db
 
 PERSONAS = ("ops", "support", "finance", "admin", "outsider", "anonymous")
 EXCLUDED_PREFIXES = (
-    "accounts/", "admin/", "static/", "sandbox/", "webhooks/", "healthz", "metrics",
+    "accounts/",
+    "admin/",
+    "static/",
+    "sandbox/",
+    "webhooks/",
+    "healthz",
+    "metrics",
 )
 HX = {"HTTP_HX_REQUEST": "true"}
 
