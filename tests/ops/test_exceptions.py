@@ -19,6 +19,15 @@ HX = {"HTTP_HX_REQUEST": "true"}
 def _dead_order_message(**extra):
     order = order_with_line(sku="SKU-1", status="ready")
     order.lines.update(sku_mapping=SkuMappingFactory(shopify_sku="SKU-1", components=[(7, "", 1)]))
+    order.email = "ada@example.com"
+    order.shipping_address = {
+        "first_name": "Ada",
+        "address1": "1 Way",
+        "city": "London",
+        "zip": "N1",
+        "country_code": "GB",
+    }
+    order.save()
     return OutboxMessageFactory(
         dead=True,
         peer="shipbob",
