@@ -143,8 +143,12 @@ def main() -> None:
             rows = [(label, u, timed(port, session_key, u, args.requests)) for label, u in targets]
         finally:
             process_stop(server)
-    print(f"{orders:,} orders · gunicorn {args.workers} sync workers · {args.requests} requests a page")
-    print(f"{'page':26} {'median':>8} {'p95':>8} {'max':>8} {'queries':>8}  bar p95 < {BAR_P95_MS:g} ms")
+    print(
+        f"{orders:,} orders · gunicorn {args.workers} sync workers · {args.requests} requests a page"
+    )
+    print(
+        f"{'page':26} {'median':>8} {'p95':>8} {'max':>8} {'queries':>8}  bar p95 < {BAR_P95_MS:g} ms"
+    )
     slowest_page = None
     for label, u, times in rows:
         p95 = percentile(times, 95)
@@ -161,7 +165,9 @@ def main() -> None:
         from django.db import connection
 
         n, ms, sql = counts[slowest_page[0]]
-        print(f"\nslowest page {slowest_page[0]}: its slowest query ({ms:.1f} ms in-process):\n{sql}\n")
+        print(
+            f"\nslowest page {slowest_page[0]}: its slowest query ({ms:.1f} ms in-process):\n{sql}\n"
+        )
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
             for (line,) in cursor.fetchall():
