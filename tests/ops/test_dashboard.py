@@ -187,3 +187,15 @@ def test_ops_land_on_the_dashboard_after_signing_in(client, ops_user):
 
     assert response.status_code == 302
     assert response["Location"] == reverse("ops:dashboard")
+
+
+def test_raw_codes_read_as_words(client, support_user):
+    order = OrderFactory(financial_status="partially_refunded")
+    client.force_login(support_user)
+
+    detail = client.get(order.get_absolute_url()).content.decode()
+    listing = client.get(reverse("orders:list")).content.decode()
+
+    assert "Partially refunded" in detail
+    assert "Partially refunded" in listing
+    assert "partially_refunded" not in detail
