@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from apps.ops import selectors
 from apps.ops.charts import chart
+from apps.sync.exceptions import exception_sources
 
 TEMPLATE = "ops/dashboard.html"
 POLL_SECONDS = 10
@@ -50,7 +51,8 @@ def _alerts() -> dict:
 
 
 def _work() -> dict:
-    return {"exception_counts": selectors.exception_counts()}
+    counts = selectors.exception_counts()
+    return {"exceptions": [(source, counts[source.kind]) for source in exception_sources()]}
 
 
 TILES = {
