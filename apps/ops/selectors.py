@@ -20,6 +20,7 @@ from apps.invoicing.models import InvoiceDraft, XeroConnection
 from apps.ops.models import BudgetSample, ClusterHeartbeat, ExceptionTriage, ThroughputHour
 from apps.orders.models import Order, Shipment
 from apps.support.models import ReplyDraft, Ticket
+from apps.sync.budgets import budget_tokens_now
 from apps.sync.exceptions import ExceptionEntry, ExceptionSource, exception_sources
 from apps.sync.models import Alert, OutboxMessage, RateBudget, WebhookReceipt
 from apps.sync.selectors import WAITING
@@ -215,24 +216,12 @@ class Series:
     label: str
     counts: list[int]  # one per hour, oldest first
 
-    @property
-    def total(self) -> int:
-        return sum(self.counts)
-
-    @property
-    def peak(self) -> int:
-        return max(self.counts, default=0)
-
 
 @dataclass
 class Throughput:
     hours: list[datetime]  # the start of each hour (UTC), oldest first
     orders: list[Series] = field(default_factory=list)
     tickets: list[Series] = field(default_factory=list)
-
-    @property
-    def peak(self) -> int:
-        return max((s.peak for s in [*self.orders, *self.tickets]), default=0)
 
 
 def hour_start(moment: datetime) -> datetime:
@@ -298,12 +287,6 @@ class PeerTile:
     def queue(self) -> int:
         return sum(self.lanes.values())
 
-    @property
-    def meter_percent(self) -> int:
-        if self.calls_last_minute is None or not self.limit_per_minute:
-            return 0
-        return min(100, round(100 * self.calls_last_minute / self.limit_per_minute))
-
 
 def _budget_samples(peers, moments: dict[str, datetime]) -> dict[tuple[str, str], BudgetSample]:
     """Per peer and moment, the newest counter sample taken at or before it (one query)."""
@@ -318,8 +301,6 @@ def _budget_samples(peers, moments: dict[str, datetime]) -> dict[tuple[str, str]
 
 def peer_tiles() -> list[PeerTile]:
     """One tile per configured peer (4 queries + one per peer for its last success)."""
-    from apps.sync.budgets import _budget_refilled
-
     now = timezone.now()
     peers = sorted(settings.RATE_BUDGETS)
     budgets = {b.peer: b for b in RateBudget.objects.filter(peer__in=peers)}
@@ -359,7 +340,7 @@ def peer_tiles() -> list[PeerTile]:
             tokens = capacity
         else:
             budget.capacity, budget.refill_per_second = capacity, refill
-            tokens = 0.0 if frozen else _budget_refilled(budget, now)
+            tokens = budget_tokens_now(budget, now)
         calls_total = budget.calls_total if budget else 0
         throttled_total = budget.throttled_total if budget else 0
         minute, hour = samples.get((peer, "minute")), samples.get((peer, "hour"))
@@ -403,7 +384,6 @@ def xero_day_meter() -> dict:
     return {
         "limit": XERO_DAY_LIMIT,
         "used": used,
-        "percent": 0 if used is None else min(100, round(100 * used / XERO_DAY_LIMIT)),
         "last_call_at": connection.last_call_at if connection else None,
     }
 

@@ -33,7 +33,7 @@ def test_an_ops_user_signs_in_with_email_and_password(client, ops_user):
     response = sign_in(client, "ops@example.com")
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("home")
+    assert response["Location"] == reverse("ops:dashboard")  # Ops land on their dashboard
     assert client.get(reverse("home")).status_code == 200
 
 
