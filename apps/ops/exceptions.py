@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from apps.invoicing.models import InvoiceDraft
-from apps.orders.models import Hold, Order
+from apps.orders.models import Hold, Order, Shipment
 from apps.orders.services import order_holds_release
 from apps.orders.warehouse import warehouse_order_body
 from apps.support.drafting import reply_draft_request
@@ -52,12 +52,21 @@ def outbox_write(message: OutboxMessage) -> ExternalWrite:
         draft = InvoiceDraft.objects.filter(pk=message.payload.get("draft_id")).first()
         if draft is not None:
             return _xero_write(draft)
+    if (message.peer, message.action) == ("shopify", "fulfillment_create"):
+        shipment = Shipment.objects.filter(pk=message.payload.get("shipment_id")).first()
+        if shipment is not None:
+            return _fulfillment_write(shipment)
+    if (message.peer, message.action) == ("mail", "reply_send"):
+        draft = ReplyDraft.objects.filter(pk=message.payload.get("draft_id")).first()
+        if draft is not None:
+            return _mail_write(draft)
     return ExternalWrite(
         peer=message.peer,
-        method="POST",
-        url=f"{message.peer} · {message.action}",
+        method=message.action,
+        url=message.peer,
         body=message.payload,
-        note=f"Idempotency key {message.idempotency_key}",
+        note=f"The {message.peer}.{message.action} sender builds its request from this payload "
+        f"when it runs; idempotency key {message.idempotency_key}",
     )
 
 
@@ -68,6 +77,36 @@ def _warehouse_write(order: Order) -> ExternalWrite:
     except (AttributeError, KeyError, ValueError) as error:
         return ExternalWrite("shipbob", "POST", url, note=f"Cannot be built yet: {error}")
     return ExternalWrite("shipbob", "POST", url, body, note=f"reference_id {order.shopify_id}")
+
+
+def _fulfillment_write(shipment: Shipment) -> ExternalWrite:
+    shopify = settings.SHOPIFY
+    return ExternalWrite(
+        peer="shopify",
+        method="POST",
+        url=f"{shopify['BASE_URL']}/admin/api/{shopify['API_VERSION']}/graphql.json",
+        body={
+            "mutation": "fulfillmentCreate",
+            "order": shipment.order.admin_graphql_api_id or shipment.order.name,
+            "trackingInfo": {
+                "company": shipment.carrier,
+                "number": shipment.tracking_number,
+                "url": shipment.tracking_url,
+            },
+            "notifyCustomer": True,
+        },
+        note="The lines are those Shopify still shows open when it is sent.",
+    )
+
+
+def _mail_write(draft: ReplyDraft) -> ExternalWrite:
+    return ExternalWrite(
+        peer="mail",
+        method="SEND",
+        url=f"mailto:{draft.ticket.customer_email}",
+        body={"subject": draft.ticket.subject, "body": draft.body},
+        note="The approved reply, by email.",
+    )
 
 
 def _xero_write(draft: InvoiceDraft) -> ExternalWrite:

@@ -4,7 +4,7 @@ and bulk-retries dead messages from the exception queue after a dry run — unde
 import pytest
 from playwright.sync_api import expect
 
-from apps.orders.models import Order
+from apps.orders.models import Order, Shipment
 from apps.sync.models import OutboxMessage
 from tests.factories import PASSWORD
 from tests.ops.factories import OutboxMessageFactory
@@ -18,7 +18,23 @@ def test_ops_watch_the_pipeline_and_retry_dead_messages(
     page, live_server, ops_user, sign_in_as, screenshot_dir
 ):
     ready = OrderFactory(status=Order.Status.READY, name="#7001")
-    dead = [OutboxMessageFactory(dead=True, peer="shopify") for _ in range(3)]
+    dead = [
+        OutboxMessageFactory(
+            dead=True,
+            peer="shopify",
+            action="fulfillment_create",
+            payload={"shipment_id": shipment.pk},
+        )
+        for shipment in (
+            Shipment.objects.create(
+                order=OrderFactory(status=Order.Status.SHIPPED),
+                shipbob_shipment_id=900 + i,
+                carrier="Royal Mail",
+                tracking_number=f"RM{900 + i}GB",
+            )
+            for i in range(3)
+        )
+    ]
     other = OutboxMessageFactory(dead=True, peer="teams")  # left alone: another filter
     sign_in_as(page, ops_user.email, PASSWORD)
     page.wait_for_url(f"{live_server.url}/ops/")
@@ -46,7 +62,9 @@ def test_ops_watch_the_pipeline_and_retry_dead_messages(
     writes = page.get_by_test_id("dry-run-writes")
     writes.wait_for()
     assert writes.locator("li").count() == 3
-    assert "POST" in writes.inner_text()
+    assert writes.inner_text().count("graphql.json") == 3  # the request each retry sends
+    writes.locator("summary").first.click()
+    assert "RM900GB" in writes.locator("pre").first.inner_text()  # the tracking it will send
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"dead"}
     page.screenshot(path=screenshot_dir / "exceptions-dry-run.png", full_page=True)
 
