@@ -1,6 +1,8 @@
 """View helpers shared by every app's pages: partial rendering, pagination, selected ids, and the
 read-only admin."""
 
+from functools import cached_property
+
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +10,20 @@ from django.shortcuts import redirect, render, resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
 PAGE_SIZE = 50
+# A list counts at most this many rows: counting a million orders on every page costs a full scan
+# (~1 s); past the cap the pager says "more than 10,000" and a filter or search narrows it.
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    @cached_property
+    def count(self) -> int:
+        rows = self.object_list.order_by().values("pk")[: COUNT_CAP + 1]
+        return rows.count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
 
 
 def htmx_partial(request: HttpRequest) -> bool:
@@ -25,7 +41,7 @@ def render_page(
 
 
 def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def selected_ids(request: HttpRequest) -> list[int]:
@@ -65,3 +81,9 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+def humanize_value(value) -> str:
+    """A stored code as words: `partially_refunded` → "Partially refunded", `order_create` → "Order create"."""
+    text = str(value or "").replace("_", " ").replace(".", " ").strip()
+    return text[:1].upper() + text[1:]

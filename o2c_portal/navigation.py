@@ -22,6 +22,18 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Home", "home", None),
     NavItem(
+        "Dashboard",
+        "ops:dashboard",
+        "ops.view_dashboard",
+        "The pipeline, peers, health and alerts, live.",
+    ),
+    NavItem(
+        "Exceptions",
+        "ops:exception-list",
+        "ops.triage_exception",
+        "Everything stuck in one queue: assign, retry after a dry run, resolve.",
+    ),
+    NavItem(
         "Orders",
         "orders:list",
         "orders.view_order",

@@ -93,6 +93,8 @@ STATIC_SCHEDULES: list[ScheduleDeclaration] = [
         func="apps.orders.reconcile.webhook_subscriptions_check_task",
         minutes=settings.SCHEDULE_MINUTES["SHOPIFY_SUBSCRIPTIONS"],
     ),
+    # The dashboard's "task cluster alive" and per-minute budget figures come from this beat.
+    ScheduleDeclaration(name="ops.heartbeat", func="apps.ops.tasks.heartbeat_beat", minutes=1),
 ]
 # The demo's storefront: simulated shoppers placing orders, only when the sandbox simulator is on.
 SIMULATOR_SCHEDULES: list[ScheduleDeclaration] = [

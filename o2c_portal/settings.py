@@ -129,6 +129,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "apps.accounts.middleware.RequireMFAMiddleware",
+    "apps.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -151,6 +152,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "o2c_portal.navigation.navigation",
             ],
+            # `words`, `duration` and kin on every page: raw codes never reach a person.
+            "builtins": ["apps.ops.templatetags.ops"],
         },
     },
 ]
@@ -382,6 +385,13 @@ RATE_BUDGETS = {
     },
 }
 
+
+# /metrics (Prometheus): a scraper sends `Authorization: Bearer <token>` or comes from an allowed
+# address. With neither set the endpoint answers 404: it is never public.
+METRICS = {
+    "TOKEN": os.environ.get("METRICS_TOKEN", ""),
+    "ALLOWED_IPS": env_list("METRICS_ALLOWED_IPS"),
+}
 
 # Minutes between scheduled reconciliation runs (the demo sets 1 to show recovery quickly).
 SCHEDULE_MINUTES = {

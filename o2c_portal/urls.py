@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from apps.accounts.views import admin_login
+from apps.ops.views import metrics, search
 from apps.orders.webhooks import shipbob_webhook, shopify_webhook
 from apps.support.intake import helpdesk_webhook
 from o2c_portal import views
@@ -10,6 +11,8 @@ from o2c_portal import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
+    path("search/", search, name="search"),
     path("accounts/", include("allauth.urls")),
     # Before admin.site.urls: it replaces the admin's own password-only sign-in form.
     path("admin/login/", admin_login, name="admin-login"),

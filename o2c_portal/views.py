@@ -8,8 +8,17 @@ from django.views.decorators.http import require_GET
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Where everyone lands: their roles, their pages, and for alert readers the open count."""
-    context = {"roles": request.user.role_names, "open_alerts": None}
+    """Where everyone lands: the work waiting for their roles, their pages, the open alerts.
+
+    Ops land on the dashboard after signing in (apps.accounts.adapters); this page is theirs too.
+    """
+    from apps.ops.selectors import work_waiting
+
+    context = {
+        "roles": request.user.role_names,
+        "open_alerts": None,
+        "work": work_waiting(request.user),
+    }
     if request.user.has_perm("sync.view_alert"):
         from apps.sync.models import Alert
 

@@ -3,6 +3,8 @@
 EXPECTED_NAV = {
     "ops_user": [
         "Home",
+        "Dashboard",
+        "Exceptions",
         "Orders",
         "Holds",
         "Invoices",
@@ -16,6 +18,16 @@ EXPECTED_NAV = {
     ],
     "support_user": ["Home", "Orders", "Tickets", "Mailbox"],
     "finance_user": ["Home", "Orders", "Invoices"],
-    "admin_user": ["Home", "Orders", "Alerts", "Audit", "Xero", "Sandbox", "Mailbox", "Admin"],
+    "admin_user": [
+        "Home",
+        "Dashboard",
+        "Orders",
+        "Alerts",
+        "Audit",
+        "Xero",
+        "Sandbox",
+        "Mailbox",
+        "Admin",
+    ],
     "outsider": ["Home"],
 }

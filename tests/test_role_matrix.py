@@ -8,8 +8,9 @@ The superuser persona is in no group: it holds every permission, so it gets 200 
 unless the row says otherwise, and it must pass MFA like everyone who can approve or administer.
 
 Not walked here: allauth's /accounts/ (tests/accounts), /admin/ (tested below: staff only, and
-its sign-in form closed in favour of allauth's), /static/, /sandbox/ (the stand-in peers, demo and tests only), /webhooks/ (signed, not signed-in)
-and /healthz (for load balancers).
+its sign-in form closed in favour of allauth's), /static/, /sandbox/ (the stand-in peers, demo and
+tests only), /webhooks/ (signed, not signed-in), /healthz (for load balancers) and /metrics (a bearer
+token or an allow-list: tests/ops/test_metrics.py).
 """
 
 from collections.abc import Callable
@@ -30,7 +31,15 @@ from tests.support.factories import ticket_with_draft
 pytestmark = pytest.mark.django_db
 
 PERSONAS = ("ops", "support", "finance", "admin", "outsider", "anonymous", "superuser")
-EXCLUDED_PREFIXES = ("accounts/", "admin/", "static/", "sandbox/", "webhooks/", "healthz")
+EXCLUDED_PREFIXES = (
+    "accounts/",
+    "admin/",
+    "static/",
+    "sandbox/",
+    "webhooks/",
+    "healthz",
+    "metrics",
+)
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -106,6 +115,32 @@ MATRIX: dict[str, Route] = {
         method="POST", data=lambda: {"ids": [WebhookReceiptFactory(failed=True).pk]},
     ),
     "ops:audit-list": Route("audit.view_auditevent", expect(200, 403, 403, 200, 403, 302)),
+    "ops:dashboard": Route("ops.view_dashboard",     expect(200, 403, 403, 200, 403, 302)),
+    "ops:dashboard-tile": Route(
+        "ops.view_dashboard",                       expect(200, 403, 403, 200, 403, 302),
+        kwargs=lambda: {"tile": "pipeline"},
+    ),
+    "ops:exception-list": Route("ops.triage_exception", expect(200, 403, 403, 403, 403, 302)),
+    "ops:exception-retry-preview": Route(
+        "ops.triage_exception",                     expect(200, 403, 403, 403, 403, 302),
+        method="POST", data=lambda: {"keys": [f"outbox_dead:{OutboxMessageFactory(dead=True).pk}"]},
+    ),
+    "ops:exception-retry": Route(
+        "ops.triage_exception",                     expect(200, 403, 403, 403, 403, 302),
+        method="POST", data=lambda: {"keys": [f"outbox_dead:{OutboxMessageFactory(dead=True).pk}"]},
+    ),
+    "ops:exception-resolve": Route(
+        "ops.triage_exception",                     expect(200, 403, 403, 403, 403, 302),
+        method="POST",
+        data=lambda: {
+            "keys": [f"outbox_dead:{OutboxMessageFactory(dead=True).pk}"], "reason": "Duplicate",
+        },
+    ),
+    "ops:exception-assign": Route(
+        "ops.triage_exception",                     expect(200, 403, 403, 403, 403, 302),
+        method="POST", data=lambda: {"keys": [f"outbox_dead:{OutboxMessageFactory(dead=True).pk}"]},
+    ),
+    "search": Route(None,                           expect(200, 200, 200, 200, 200, 302)),
     "orders:list": Route("orders.view_order",       expect(200, 200, 200, 200, 403, 302)),
     "orders:detail": Route(
         "orders.view_order",                        expect(200, 200, 200, 200, 403, 302),

@@ -21,7 +21,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("email", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Person", {"fields": ("first_name", "last_name")}),
+        ("Person", {"fields": ("first_name", "last_name", "time_zone")}),
         (
             "Roles",
             {"fields": ("is_active", "groups", "is_staff", "is_superuser", "user_permissions")},

@@ -1,9 +1,11 @@
+import zoneinfo
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.mfa import session_passed_mfa, user_has_totp, user_requires_mfa
 
@@ -41,3 +43,21 @@ class RequireMFAMiddleware:
         logout(request)
         query = urlencode({"next": request.get_full_path()})
         return redirect(f"{reverse('account_login')}?{query}")
+
+
+class UserTimeZoneMiddleware:
+    """Times on every page are shown in the signed-in user's zone, else in settings.TIME_ZONE."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = getattr(getattr(request, "user", None), "time_zone", "")
+        if name:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(name))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        return self.get_response(request)

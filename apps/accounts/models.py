@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
@@ -30,9 +32,17 @@ class EmailUserManager(UserManager):
         return self._create_user(email, password, **extra_fields)
 
 
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [("", "The portal's zone (TIME_ZONE)")] + [
+        (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
+    ]
+
+
 class User(AbstractUser):
     username = None
     email = models.EmailField("email address", unique=True)
+    # Pages show times in this zone; blank means settings.TIME_ZONE.
+    time_zone = models.CharField(max_length=64, blank=True, choices=time_zone_choices)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -33,6 +33,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "sandbox.view_sandboxmail",
         "support.view_ticket",
         "support.view_replydraft",
+        "ops.view_dashboard",
+        "ops.triage_exception",
     ],
     SUPPORT: [
         "orders.view_order",
@@ -84,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "support.view_brandguide",
         "support.add_brandguide",
         "support.change_brandguide",
+        "ops.view_dashboard",
     ],
 }
 

@@ -6,8 +6,11 @@ the import, and a confirmed import bumps the mapping version once.
 
 from collections import defaultdict
 
+from diff_match_patch import diff_match_patch
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Upper
+from django.utils.encoding import force_str
+from django.utils.html import format_html_join
 from import_export import resources, widgets
 from import_export.fields import Field
 from import_export.results import RowResult
@@ -94,6 +97,33 @@ class ComponentsField(Field):
         instance._csv_components = components_parse(row[self.column_name])
 
 
+class ClassedDiff(resources.Diff):
+    """The import preview's per-cell diff, marked up with classes instead of inline styles.
+
+    import-export's default (`diff_prettyHtml`) writes `style="background:…"` on every change,
+    which the portal's Content Security Policy refuses; static/css/admin-import.css styles these.
+    """
+
+    TAGS = {-1: "del", 0: "span", 1: "ins"}
+
+    def as_html(self):
+        cells = []
+        dmp = diff_match_patch()
+        for before, after in zip(self.left, self.right, strict=False):
+            if before != after and self.new:
+                before = ""
+            diff = dmp.diff_main(force_str(before), force_str(after))
+            dmp.diff_cleanupSemantic(diff)
+            cells.append(
+                format_html_join(
+                    "",
+                    '<{0} class="diff-{0}">{1}</{0}>',
+                    ((self.TAGS[op], text) for op, text in diff),
+                )
+            )
+        return cells
+
+
 def _text_field(name: str) -> Field:
     return Field(attribute=name, column_name=name, widget=TrimmedTextWidget())
 
@@ -131,6 +161,9 @@ class SkuMappingResource(resources.ModelResource):
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("components")
+
+    def get_diff_class(self):
+        return ClassedDiff
 
     def before_import(self, dataset, **kwargs):
         # Duplicates inside the file are found up front so each of their rows can say so.

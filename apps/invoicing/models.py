@@ -129,6 +129,13 @@ class InvoiceDraft(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [("approve_invoicedraft", "Can approve or reject invoice drafts")]
+        # The dashboard's per-hour flows and its "reconciled in the last 24 hours".
+        indexes = [
+            models.Index(fields=["created_at"], name="draft_created_idx"),
+            models.Index(fields=["approved_at"], name="draft_approved_idx"),
+            models.Index(fields=["posted_at"], name="draft_posted_idx"),
+            models.Index(fields=["reconciled_at"], name="draft_reconciled_idx"),
+        ]
         constraints = [
             # Nothing posts to Xero without a named finance approver (DESIGN.md §4).
             models.CheckConstraint(

@@ -11,3 +11,6 @@ class OpsConfig(AppConfig):
 
         # Registers the Teams notifier (alert hooks), the card and on-call email outbox actions.
         from apps.ops import alerting  # noqa: F401
+        from apps.ops.exceptions import exception_sources_register
+
+        exception_sources_register()

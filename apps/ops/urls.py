@@ -4,6 +4,15 @@ from apps.ops import views
 
 app_name = "ops"
 urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("tiles/<slug:tile>/", views.dashboard_tile, name="dashboard-tile"),
+    path("exceptions/", views.exception_list, name="exception-list"),
+    path(
+        "exceptions/retry/preview/", views.exception_retry_preview, name="exception-retry-preview"
+    ),
+    path("exceptions/retry/", views.exception_retry, name="exception-retry"),
+    path("exceptions/resolve/", views.exception_resolve, name="exception-resolve"),
+    path("exceptions/assign/", views.exception_assign, name="exception-assign"),
     path("alerts/", views.alert_list, name="alert-list"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
     path("alerts/<int:pk>/resolve/", views.alert_resolve, name="alert-resolve"),

@@ -5,6 +5,7 @@ Money is Decimal with the order's currency; Shopify ids are 64-bit (BIGINT), nev
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 
 from integrations.http import web_url
@@ -70,7 +71,12 @@ class Order(models.Model):
     class Meta:
         ordering = ["-shopify_created_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "-shopify_created_at"], name="order_status_created_idx")
+            models.Index(fields=["status", "-shopify_created_at"], name="order_status_created_idx"),
+            # The orders list's first page and the received-per-hour chart: newest first, no sort.
+            models.Index(fields=["-shopify_created_at", "-id"], name="order_created_idx"),
+            models.Index(fields=["submitted_at"], name="order_submitted_idx"),
+            # The search by order name, any case (by email: migration 0006, PostgreSQL's opclass).
+            models.Index(Upper("name"), name="order_name_upper_idx"),
         ]
 
     def __str__(self) -> str:
@@ -349,6 +355,7 @@ class Shipment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["shipped_at"], name="shipment_shipped_idx")]
 
     def __str__(self) -> str:
         return f"shipment {self.shipbob_shipment_id} of {self.order}"

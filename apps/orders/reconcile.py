@@ -75,6 +75,9 @@ WATERMARK = "shopify.orders"
 # A first poll (no watermark yet) looks back this far; Shopify shows 60 days without read_all_orders.
 FIRST_POLL_LOOKBACK = timedelta(days=7)
 WEBHOOK_PATH = "/webhooks/shopify/"
+# When the subscriptions check last completed: before the first, missing subscriptions are simply
+# not registered yet (a new install), not lost, and creating them raises no alert.
+SUBSCRIPTIONS_MARK = "shopify.webhook_subscriptions"
 
 
 @dataclass
@@ -266,6 +269,9 @@ def webhook_subscriptions_check(*, client: ShopifyClient | None = None) -> list[
     recreated: list[str] = []
     try:
         present = {(s.topic, s.uri) for s in client.webhook_subscriptions()}
+        registered_before = any(u == uri for _topic, u in present) or (
+            PollWatermark.objects.filter(name=SUBSCRIPTIONS_MARK).exists()
+        )
         for topic in ORDER_WEBHOOK_TOPICS:
             if (topic, uri) in present:
                 alert_clear(
@@ -292,7 +298,10 @@ def webhook_subscriptions_check(*, client: ShopifyClient | None = None) -> list[
     finally:
         if own_client:
             client.close()
-    if recreated:
+    PollWatermark.objects.update_or_create(
+        name=SUBSCRIPTIONS_MARK, defaults={"value": timezone.now()}
+    )
+    if recreated and registered_before:
         alert_raise(
             kind="shopify.webhook_subscription_missing",
             severity="warning",

@@ -56,6 +56,7 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["created_at"], name="ticket_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.subject or '(no subject)'} — {self.customer_email}"
@@ -154,6 +155,11 @@ class ReplyDraft(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [("approve_replydraft", "Can approve and send reply drafts")]
+        # The dashboard's per-hour flows (drafted, sent).
+        indexes = [
+            models.Index(fields=["created_at"], name="replydraft_created_idx"),
+            models.Index(fields=["sent_at"], name="replydraft_sent_idx"),
+        ]
         constraints = [
             # Nothing reaches a customer without a named person's approval (DESIGN.md §4).
             models.CheckConstraint(

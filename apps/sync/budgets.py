@@ -134,6 +134,13 @@ def budget_observe(*, peer: str, status_code: int, info: RateInfo) -> None:
         budget.save()
 
 
+def budget_tokens_now(budget: RateBudget, now: datetime) -> float:
+    """The tokens a budget row holds at `now` (0 while frozen), without locking or saving it."""
+    if budget.frozen_until and budget.frozen_until > now:
+        return 0.0
+    return _budget_refilled(budget, now)
+
+
 def budget_state(peer: str) -> dict[str, Any]:
     """What the dashboard shows for one peer: tokens now, limits, freeze, totals (read only)."""
     capacity, refill = _budget_config(peer)
@@ -147,7 +154,7 @@ def budget_state(peer: str) -> dict[str, Any]:
     frozen = budget.frozen_until if budget.frozen_until and budget.frozen_until > now else None
     return {
         "peer": peer,
-        "tokens": 0.0 if frozen else _budget_refilled(budget, now),
+        "tokens": budget_tokens_now(budget, now),
         "capacity": capacity,
         "refill": refill,
         "frozen_until": frozen,

@@ -105,6 +105,19 @@ class OutboxMessage(models.Model):
             models.Index(
                 fields=["peer", "status", "priority", "next_attempt_at"], name="outbox_due_idx"
             ),
+            # The dashboard: each peer's last success, errors in the last hour, the dead ones.
+            # Partial, so the hot path (pending → done) writes them at most once per message.
+            models.Index(
+                fields=["peer", "-done_at"],
+                name="outbox_peer_done_idx",
+                condition=models.Q(done_at__isnull=False),
+            ),
+            models.Index(
+                fields=["updated_at"], name="outbox_error_idx", condition=~models.Q(last_error="")
+            ),
+            models.Index(
+                fields=["updated_at"], name="outbox_dead_idx", condition=models.Q(status="dead")
+            ),
         ]
         permissions = [("replay_outboxmessage", "Can replay dead outbox messages")]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from django.utils import timezone
 
 from apps.sync import registry
 from apps.sync.alerts import RECEIPT_FAILED, WEBHOOK_BAD_SIGNATURE, alert_clear, alert_raise
+from apps.sync.metrics import WEBHOOK_ACK_SECONDS
 from apps.sync.models import Alert, WebhookReceipt, WebhookRejection
 from apps.sync.stats import PumpStats
 from integrations.http import text_clean
@@ -76,6 +78,7 @@ def webhook_receive(
     topic: Callable[[HttpRequest], str],
 ) -> HttpResponse:
     """Store one delivery and answer at once: 200 (stored or duplicate), 401, 405 or 413."""
+    started = time.perf_counter()
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "POST"})
     limit = settings.SYNC["WEBHOOK_MAX_BYTES"]
@@ -130,6 +133,7 @@ def webhook_receive(
         ],
         ignore_conflicts=True,
     )
+    WEBHOOK_ACK_SECONDS.labels(source).observe(time.perf_counter() - started)
     return HttpResponse("ok", content_type="text/plain")
 
 

@@ -18,7 +18,8 @@ def test_each_role_signs_in_and_sees_its_navigation(
 
     sign_in_as(page, user.email, PASSWORD)  # every role can approve, post, send or administer: TOTP
 
-    page.wait_for_url(f"{live_server.url}/")
+    landing = "/ops/" if persona == "ops_user" else "/"  # Ops land on their dashboard
+    page.wait_for_url(f"{live_server.url}{landing}")
     assert page.get_by_test_id("who").inner_text() == user.email
     assert page.locator('[data-testid="nav"] a').all_inner_texts() == NAV[persona]
     page.screenshot(path=screenshot_dir / f"home-{persona}.png", full_page=True)
@@ -40,7 +41,7 @@ def test_ops_acknowledges_an_alert_in_place_through_htmx(
 ):
     alert = AlertFactory(kind="outbox.dead", message="3PL refused order #1001")
     sign_in_as(page, ops_user.email, PASSWORD)
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/ops/")
     page.get_by_role("link", name="Alerts").first.click()
     page.wait_for_url("**/ops/alerts/")
     page.evaluate("window.__same_document = true")  # survives only if htmx swaps, not a reload
@@ -64,7 +65,7 @@ def test_ops_dry_runs_then_replays_a_dead_message(
 
     dead = OutboxMessageFactory(dead=True, idempotency_key="shipbob:order:1001")
     sign_in_as(page, ops_user.email, PASSWORD)
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/ops/")
     page.goto("/ops/outbox/")
 
     page.get_by_label(f"Select message {dead.pk}").check()

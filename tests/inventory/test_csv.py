@@ -147,6 +147,9 @@ def test_preview_shows_the_diff_and_the_affected_orders_and_changes_nothing(admi
     }
     assert tee_order.get_absolute_url().encode() in preview.content
     assert b"Open orders affected (2)" in preview.content
+    # The CSP (style-src 'self' + nonce) refuses inline styles: the diff is marked up with classes.
+    assert b'class="diff-ins"' in preview.content
+    assert b"style=" not in preview.content
     assert snapshot() == before
     assert not MappingVersion.objects.exists()
     assert not AuditEvent.objects.filter(verb=verbs.MAPPING_CHANGED).exists()

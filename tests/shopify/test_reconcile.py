@@ -194,6 +194,16 @@ def test_the_subscription_check_recreates_missing_ones_and_raises_an_alert(shopi
     assert Alert.objects.get(kind="shopify.webhook_subscription_missing").count == 1
 
 
+def test_the_first_registration_raises_no_alert_but_a_later_loss_does(shopify_live, settings):
+    assert len(webhook_subscriptions_check()) == len(ORDER_WEBHOOK_TOPICS)
+    assert not Alert.objects.filter(kind="shopify.webhook_subscription_missing").exists()
+
+    StoreWebhookSubscription.objects.all().delete()  # Shopify dropped them all (app reinstalled)
+
+    assert len(webhook_subscriptions_check()) == len(ORDER_WEBHOOK_TOPICS)
+    assert Alert.objects.filter(kind="shopify.webhook_subscription_missing").count() == 1
+
+
 def test_the_storefront_command_delivers_signed_webhooks(shopify_live):
     from io import StringIO
 

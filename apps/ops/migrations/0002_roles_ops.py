@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from apps.accounts.roles import roles_apply
+
+
+class Migration(migrations.Migration):
+    dependencies = [("ops", "0001_initial"), ("accounts", "0007_user_time_zone")]
+
+    operations = [migrations.RunPython(roles_apply, migrations.RunPython.noop)]
