@@ -135,7 +135,8 @@ import json, os, sys, time
 import django
 django.setup()
 from apps.sync.budgets import budget_acquire
-start, seconds = float(sys.argv[1]), float(sys.argv[2])
+print("ready", flush=True)
+start, seconds = (float(value) for value in sys.stdin.readline().split())
 time.sleep(max(0.0, start - time.time()))
 spans = []
 while time.time() < start + seconds:
@@ -158,18 +159,25 @@ def test_processes_sharing_a_rate_budget_never_exceed_it():
         "TEAMS_BUDGET_REFILL": str(refill),
         "LOG_LEVEL": "WARNING",
     }
-    start = time.time() + 3.0  # after every child has imported Django
     children = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            [sys.executable, "-c", CHILD, str(start), str(seconds)],
+            [sys.executable, "-c", CHILD],
             cwd=ROOT,
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(workers)
     ]
+    # The same start for all, once every child has imported Django (slow on a loaded machine).
+    for child in children:
+        assert child.stdout.readline().strip() == "ready", child.stderr.read()
+    start = time.time() + 0.3
+    for child in children:
+        child.stdin.write(f"{start} {seconds}\n")
+        child.stdin.flush()
     spans = []
     for child in children:
         out, err = child.communicate(timeout=60)
