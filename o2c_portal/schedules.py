@@ -21,7 +21,6 @@ MINUTES = "I"
 HOURLY = "H"
 DAILY = "D"
 CRON = "C"
-PUMP_TASK = "apps.sync.tasks.pump_task"
 
 
 @dataclass(frozen=True)
@@ -124,6 +123,7 @@ SIMULATOR_SCHEDULES: list[ScheduleDeclaration] = [
 def schedules_declared() -> list[ScheduleDeclaration]:
     """The static schedules plus one `sync.pump.<name>` every minute per pump the sync app knows."""
     from apps.sync.pumps import pump_names
+    from apps.sync.tasks import PUMP_TASK
 
     pumps = [
         ScheduleDeclaration(name=f"sync.pump.{name}", func=PUMP_TASK, args=(name,))

@@ -8,6 +8,9 @@ from django_q.tasks import async_task
 
 from apps.sync.pumps import pump_run
 
+# The dotted path schedules and the dashboard's pump-duration metric name it by.
+PUMP_TASK = "apps.sync.tasks.pump_task"
+
 
 def pump_task(name: str) -> dict[str, Any]:
     """Run one pump until its run time is up (a no-op if another worker holds its lease).
@@ -17,5 +20,5 @@ def pump_task(name: str) -> dict[str, Any]:
     """
     stats = pump_run(name, seconds=float(settings.SYNC["PUMP_RUN_SECONDS"]))
     if stats.backlog:
-        async_task("apps.sync.tasks.pump_task", name, task_name=f"sync.pump.{name}.next")
+        async_task(PUMP_TASK, name, task_name=f"sync.pump.{name}.next")
     return stats.as_dict()

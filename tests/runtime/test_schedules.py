@@ -2,9 +2,9 @@ import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
 
+from apps.sync.tasks import PUMP_TASK
 from o2c_portal.schedules import (
     MINUTES,
-    PUMP_TASK,
     ScheduleDeclaration,
     ScheduleDeclarationError,
     check_q_cluster,

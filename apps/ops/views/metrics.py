@@ -180,7 +180,7 @@ def _pump_durations(now) -> HistogramMetricFamily:
     """Pump run durations over the last hour, from django-q2's task rows (started → stopped)."""
     from django_q.models import Task
 
-    from o2c_portal.schedules import PUMP_TASK
+    from apps.sync.tasks import PUMP_TASK
 
     family = HistogramMetricFamily(
         "o2c_pump_run_seconds", "Pump run durations over the last hour.", labels=["pump"]
