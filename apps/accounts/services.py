@@ -4,9 +4,9 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 
-ROLES_CHANGED = "user.roles_changed"
 ASSIGN_ROLES = "accounts.assign_roles"
 
 
@@ -57,5 +57,5 @@ def user_roles_record(*, actor, user, before: dict) -> dict | None:
         "added_groups": sorted(set(after["groups"]) - set(before["groups"])),
         "removed_groups": sorted(set(before["groups"]) - set(after["groups"])),
     }
-    audit_record(actor=actor, verb=ROLES_CHANGED, target=user, data=data)
+    audit_record(actor=actor, verb=verbs.USER_ROLES_CHANGED, target=user, data=data)
     return data

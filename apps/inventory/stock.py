@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.inventory.demand import demand_read
 from apps.inventory.models import (
@@ -242,7 +243,7 @@ def peak_profiles_apply(*, now: datetime | None = None) -> list[tuple[PeakBuffer
         audit_record(
             actor=None,
             actor_label="system:inventory",
-            verb="peak_profile.applied",
+            verb=verbs.PEAK_PROFILE_APPLIED,
             target=profile,
             data={"percent": str(profile.percent), "buffers": profile.buffers},
         )
@@ -257,7 +258,7 @@ def peak_profiles_apply(*, now: datetime | None = None) -> list[tuple[PeakBuffer
         audit_record(
             actor=None,
             actor_label="system:inventory",
-            verb="peak_profile.reverted",
+            verb=verbs.PEAK_PROFILE_REVERTED,
             target=profile,
             data={"was_applied": was_applied},
         )

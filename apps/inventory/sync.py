@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.inventory.exceptions import stock_exceptions_check
 from apps.inventory.models import (
@@ -380,7 +381,7 @@ def _set_done(message: OutboxMessage, result: dict) -> None:
         audit_record(
             actor=None,
             actor_label="system:inventory",
-            verb="inventory_push.reread",
+            verb=verbs.INVENTORY_PUSH_REREAD,
             data={"key": message.payload["key"], "stale": stale},
         )
         stock_refresh(now=now)
@@ -435,7 +436,7 @@ def drift_report_start(*, trigger: str, actor=None) -> DriftReport:
         audit_record(
             actor=actor,
             actor_label=None if actor else "system:inventory",
-            verb="drift_report.requested",
+            verb=verbs.DRIFT_REPORT_REQUESTED,
             target=report,
             data={"trigger": trigger, "locations": locations},
         )

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.invoicing.drafts import (
     ORDER_PREFETCH,
@@ -81,7 +82,7 @@ def _credit_note_create(
     audit_record(
         actor=None,
         actor_label="system:invoicing",
-        verb="credit_note.created",
+        verb=verbs.CREDIT_NOTE_CREATED,
         target=draft,
         data={"order": order.name, "total": str(total), "reason": draft.reason},
     )
@@ -246,7 +247,7 @@ def invoice_draft_void(shipment: Shipment) -> InvoiceDraft | None:
         audit_record(
             actor=None,
             actor_label="system:invoicing",
-            verb="invoice_draft.voided",
+            verb=verbs.INVOICE_DRAFT_VOIDED,
             target=draft,
             data={"from": previous, "reason": reason},
         )

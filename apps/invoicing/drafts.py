@@ -345,7 +345,7 @@ def invoice_draft_build(*, order: Order, shipment: Shipment | None) -> InvoiceDr
     audit_record(
         actor=None,
         actor_label="system:invoicing",
-        verb="invoice_draft.created",
+        verb=verbs.INVOICE_DRAFT_CREATED,
         target=draft,
         data={"order": order.name, "total": str(total), "variance": str(variance)},
     )

@@ -20,7 +20,6 @@ from apps.sync.outbox import outbox_enqueue
 APPROVE_PERMISSION = "invoicing.approve_invoicedraft"
 LANE_INVOICES = 40  # invoices can wait until morning; orders cannot (DESIGN.md §3)
 # Audit verbs per kind of draft: invoice_draft.approved, credit_note.approved, …
-VERB_PREFIX = {InvoiceDraft: "invoice_draft", CreditNoteDraft: "credit_note"}
 
 
 def _require_approver(actor) -> None:
@@ -76,7 +75,9 @@ def _drafts_approve(*, actor, model, drafts: list, enqueue) -> list:
             enqueue(draft=draft)
             audit_record(
                 actor=actor,
-                verb=f"{VERB_PREFIX[model]}.approved",
+                verb=verbs.INVOICE_DRAFT_APPROVED
+                if model is InvoiceDraft
+                else verbs.CREDIT_NOTE_APPROVED,
                 target=draft,
                 data={
                     "total": str(draft.total),
@@ -120,7 +121,10 @@ def _draft_reject(*, actor, model, draft, reason: str):
         update_fields=["status", "rejected_by", "rejected_at", "reject_reason", "updated_at"]
     )
     audit_record(
-        actor=actor, verb=f"{VERB_PREFIX[model]}.rejected", target=draft, data={"reason": reason}
+        actor=actor,
+        verb=verbs.INVOICE_DRAFT_REJECTED if model is InvoiceDraft else verbs.CREDIT_NOTE_REJECTED,
+        target=draft,
+        data={"reason": reason},
     )
     return draft
 
@@ -156,10 +160,10 @@ def invoice_draft_line_correct(
     if before["tax_type"] != tax_type:
         line.tax_rate = None  # Xero's rate for a hand-picked type is unknown: post our tax figure
     line.save(update_fields=["account_code", "tax_type", "tax_rate"])
-    prefix = VERB_PREFIX[type(draft)]
+    is_invoice = isinstance(draft, InvoiceDraft)
     audit_record(
         actor=actor,
-        verb=f"{prefix}.line_corrected",
+        verb=verbs.INVOICE_DRAFT_LINE_CORRECTED if is_invoice else verbs.CREDIT_NOTE_LINE_CORRECTED,
         target=draft,
         data={
             "line": line.pk,
@@ -175,7 +179,7 @@ def invoice_draft_line_correct(
         draft.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
         audit_record(
             actor=actor,
-            verb=f"{prefix}.returned_to_review",
+            verb=verbs.INVOICE_DRAFT_REOPENED if is_invoice else verbs.CREDIT_NOTE_REOPENED,
             target=draft,
             data={"from": previous, "why": "codes changed after approval"},
         )

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.sync.alerts import (
     ALERT_KINDS,
@@ -425,7 +426,7 @@ def alert_escalate(*, alert: Alert, now: datetime) -> bool:
         audit_record(
             actor=None,
             actor_label="system:escalation",
-            verb="alert.escalated",
+            verb=verbs.ALERT_ESCALATED,
             target=alert,
             data={"kind": alert.kind, **step},
         )
@@ -545,10 +546,10 @@ def teams_test_card_send(*, user) -> TeamsAnswer:
         _channel_record(
             MAIN, last_failed_at=timezone.now(), last_status=status, last_error=str(error)
         )
-        audit_record(actor=user, verb="teams.test_card_sent", data={"error": str(error)[:500]})
+        audit_record(actor=user, verb=verbs.TEAMS_TEST_CARD_SENT, data={"error": str(error)[:500]})
         raise
     _channel_record(
         MAIN, last_accepted_at=timezone.now(), last_status=answer.status_code, last_error=""
     )
-    audit_record(actor=user, verb="teams.test_card_sent", data={"status": answer.status_code})
+    audit_record(actor=user, verb=verbs.TEAMS_TEST_CARD_SENT, data={"status": answer.status_code})
     return answer

@@ -7,10 +7,11 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
-        from apps.ops import links  # noqa: F401 - registers the ops pages' links for lower layers
-
         # Registers the Teams notifier (alert hooks), the card and on-call email outbox actions.
-        from apps.ops import alerting  # noqa: F401
+        from apps.ops import (
+            alerting,  # noqa: F401
+            links,  # noqa: F401 - registers the ops pages' links for lower layers
+        )
         from apps.ops.exceptions import exception_sources_register
 
         exception_sources_register()

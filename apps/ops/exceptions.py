@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from apps.audit import verbs
+from apps.audit.services import audit_record
 from apps.invoicing.models import InvoiceDraft
 from apps.orders.models import Hold, Order, Shipment
 from apps.orders.services import order_holds_release
@@ -280,8 +282,6 @@ def _replies_describe(drafts) -> list[ExceptionEntry]:
 
 
 def _replies_retry(*, actor, ids: list[int], dry_run: bool) -> RetryOutcome:
-    from apps.audit.services import audit_record
-
     drafts = list(
         ReplyDraft.objects.filter(pk__in=ids, status=ReplyDraft.Status.FAILED).select_related(
             "ticket"
@@ -306,7 +306,7 @@ def _replies_retry(*, actor, ids: list[int], dry_run: bool) -> RetryOutcome:
             new = reply_draft_request(ticket=draft.ticket)
             audit_record(
                 actor=actor,
-                verb="reply_draft.regenerate",
+                verb=verbs.REPLY_DRAFT_REGENERATED,
                 target=new,
                 data={"replaces": draft.pk, "via": "exception queue"},
             )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.ops.models import ExceptionTriage, ThroughputHour
 from apps.ops.selectors import FLOWS, TICKET_FLOWS, flow_counts, hour_start
@@ -52,7 +53,7 @@ def exceptions_assign(*, actor, keys: list[ExceptionKey], assignee) -> int:
             row.save(update_fields=["assignee", "assigned_at"])
             audit_record(
                 actor=actor,
-                verb="exception.assigned",
+                verb=verbs.EXCEPTION_ASSIGNED,
                 target=row,
                 data={"kind": row.kind, "id": row.object_id, "to": getattr(assignee, "email", "")},
             )
@@ -72,7 +73,7 @@ def exceptions_resolve(*, actor, keys: list[ExceptionKey], reason: str) -> int:
             row.save(update_fields=["resolved_by", "resolved_at", "resolution"])
             audit_record(
                 actor=actor,
-                verb="exception.resolved",
+                verb=verbs.EXCEPTION_RESOLVED,
                 target=row,
                 data={"kind": row.kind, "id": row.object_id, "reason": reason[:2000]},
             )

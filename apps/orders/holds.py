@@ -12,16 +12,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Upper
-from django.utils import timezone
 
+from apps.audit import verbs
 from apps.audit.services import audit_record
 from apps.inventory.models import MappingVersion, SkuMapping, TitleMapping
 from apps.inventory.services import mapping_version_bump, on_mapping_changed
 from apps.orders.events import order_event
 from apps.orders.models import Hold, Order, OrderLine
-from apps.orders.services import order_resolve
-from apps.sync.alerts import alert_resolve
-from apps.sync.models import Alert
+from apps.orders.services import holds_close, order_resolve
 
 RELEASE_PERMISSION = "orders.release_hold"
 # Line problems a person can settle by handling the line outside the warehouse.
@@ -47,39 +45,6 @@ def _locked_held(order_id: int) -> Order:
     return order
 
 
-def _alerts_settle(holds: list[Hold]) -> None:
-    """Resolve the alerts of closed holds that no open hold still raises (after commit)."""
-    keys = {hold.alert_key()[0] for hold in holds}
-    still = {
-        hold.alert_key()[0]
-        for hold in Hold.objects.filter(released_at__isnull=True, reason__in=Hold.MAPPING_REASONS)
-        .select_related("order")
-        .filter(Q(sku__in=[h.sku for h in holds if h.sku]) | Q(order__in=[h.order for h in holds]))
-    }
-    done = keys - still
-    if done:
-        transaction.on_commit(lambda: _alerts_resolve(done))
-
-
-def _alerts_resolve(keys: set[str]) -> None:
-    for alert in Alert.objects.filter(dedupe_key__in=keys).exclude(status=Alert.Status.RESOLVED):
-        alert_resolve(alert=alert, user=None)
-
-
-def _resolved(order: Order, actor, verb: str, data: dict) -> Order:
-    before = list(order.holds.filter(released_at__isnull=True).select_related("order"))
-    order_resolve(order=order, actor=actor)
-    still_open = set(
-        Hold.objects.filter(pk__in=[h.pk for h in before], released_at__isnull=True).values_list(
-            "pk", flat=True
-        )
-    )
-    closed = [hold for hold in before if hold.pk not in still_open]
-    audit_record(actor=actor, verb=verb, target=order, data={**data, "result": order.status})
-    _alerts_settle(closed)
-    return order
-
-
 def order_line_handle(*, actor, line: OrderLine, handling: str, reason: str) -> Order:
     """Mark a held line not shipped (billed only) or shipped by hand; the order is re-checked."""
     _require_releaser(actor)
@@ -97,12 +62,20 @@ def order_line_handle(*, actor, line: OrderLine, handling: str, reason: str) -> 
             message=f"Line {line.title!r}: {line.get_handling_display()} — {reason}",
             data={"line": line.pk, "handling": handling},
         )
-        return _resolved(
-            order,
-            actor,
-            "order_line.handling_set",
-            {"line": line.pk, "title": line.title, "handling": handling, "reason": reason},
+        order_resolve(order=order, actor=actor)
+        audit_record(
+            actor=actor,
+            verb=verbs.ORDER_LINE_HANDLING_CHANGED,
+            target=order,
+            data={
+                "line": line.pk,
+                "title": line.title,
+                "handling": handling,
+                "reason": reason,
+                "result": order.status,
+            },
         )
+        return order
 
 
 def order_line_title_map(*, actor, line: OrderLine, mapping: SkuMapping) -> TitleMapping:
@@ -147,9 +120,14 @@ def order_hold_override(*, actor, order: Order, reason: str) -> Order:
             message=f"Released with an override: {len(line_ids)} line(s) by hand — {reason}",
             data={"lines": line_ids},
         )
-        return _resolved(
-            order, actor, "order.hold_overridden", {"lines": line_ids, "reason": reason}
+        order_resolve(order=order, actor=actor)
+        audit_record(
+            actor=actor,
+            verb=verbs.ORDER_HOLD_OVERRIDDEN,
+            target=order,
+            data={"lines": line_ids, "reason": reason, "result": order.status},
         )
+        return order
 
 
 def order_hold_cancel(*, actor, order: Order, reason: str) -> Order:
@@ -159,10 +137,7 @@ def order_hold_cancel(*, actor, order: Order, reason: str) -> Order:
     with transaction.atomic():
         order = _locked_held(order.pk)
         holds = list(order.holds.filter(released_at__isnull=True).select_related("order"))
-        now = timezone.now()
-        for hold in holds:
-            hold.released_at, hold.released_by, hold.release_note = now, actor, reason
-            hold.save(update_fields=["released_at", "released_by", "release_note"])
+        holds_close(holds=holds, actor=actor, note=reason)
         order.status = Order.Status.CANCELLED
         order.save(update_fields=["status", "updated_at"])
         order_event(
@@ -173,11 +148,10 @@ def order_hold_cancel(*, actor, order: Order, reason: str) -> Order:
         )
         audit_record(
             actor=actor,
-            verb="order.hold_cancelled",
+            verb=verbs.ORDER_HOLD_CANCELLED,
             target=order,
             data={"reason": reason, "holds": [hold.pk for hold in holds]},
         )
-        _alerts_settle(holds)
     return order
 
 
@@ -205,7 +179,14 @@ def holds_release_for_mapping(version: MappingVersion) -> list[Order]:
         for order in Order.objects.select_for_update().filter(
             Exists(fixable), status=Order.Status.HELD
         ):
-            _resolved(order, None, "order.hold_auto_released", {"mapping_version": version.pk})
+            order_resolve(order=order, actor=None)
             if order.status != Order.Status.HELD:
+                audit_record(
+                    actor=None,
+                    actor_label="system:mapping",
+                    verb=verbs.ORDER_HOLD_AUTO_RELEASED,
+                    target=order,
+                    data={"mapping_version": version.pk, "result": order.status},
+                )
                 released.append(order)
     return released

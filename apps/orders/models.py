@@ -250,9 +250,6 @@ class Hold(models.Model):
     # How a person cleared it when the mapping did not (an override or a cancelled hold), and why.
     release_note = models.CharField(max_length=500, blank=True)
 
-    # Reasons a mapping save can clear: the order is released automatically when it does.
-    MAPPING_REASONS = (Reason.NO_SKU, Reason.UNKNOWN_SKU, Reason.AMBIGUOUS_SKU, Reason.UNMAPPED_TAX)
-
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["released_at", "reason"], name="hold_open_idx")]
@@ -260,34 +257,6 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order} held: {self.get_reason_display()}"
-
-    def alert_key(self) -> tuple[str, str]:
-        """The dedupe key and message of the alert this hold raises (shared by its orders)."""
-        order = self.order
-        if self.reason == self.Reason.NO_SHIPPING_ADDRESS:
-            return (
-                f"order.no_address:{order.shopify_id}",
-                f"Order {order.name} has no shipping address.",
-            )
-        if self.reason == self.Reason.NO_QUANTITY:
-            return (
-                f"order.no_quantity:{order.shopify_id}",
-                f"Order {order.name} has no line with a quantity; it is held.",
-            )
-        if self.reason == self.Reason.UNMAPPED_TAX:
-            return (
-                f"tax.unmapped:{order.currency}:{order.shopify_id}",
-                f"Order {order.name} has a tax line with no Xero tax type; it is held.",
-            )
-        if self.sku:
-            return (
-                f"sku.unmapped:{self.sku.upper()}",
-                f"SKU {self.sku} cannot be resolved ({self.reason}); orders using it are held.",
-            )
-        return (
-            f"sku.missing:{self.variant_id if self.variant_id is not None else order.shopify_id}",
-            f"Order {order.name} has a line without SKU; it is held.",
-        )
 
 
 class OrderEvent(models.Model):

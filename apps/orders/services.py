@@ -269,7 +269,7 @@ def order_resolve(*, order: Order, actor=None) -> Order:
     open_holds = list(order.holds.filter(released_at__isnull=True))
     if order.cancelled_at:
         order.status = Order.Status.CANCELLED
-        _holds_close(open_holds, actor)
+        holds_close(holds=open_holds, actor=actor)
     else:
         lines = list(order.lines.all())
         problems = _problems(order, lines)
@@ -278,7 +278,7 @@ def order_resolve(*, order: Order, actor=None) -> Order:
             (line.pk if line else None, reason): (line, detail) for line, reason, detail in problems
         }
         still_open = {(hold.line_id, hold.reason): hold for hold in open_holds}
-        _holds_close([h for key, h in still_open.items() if key not in wanted], actor)
+        holds_close(holds=[h for key, h in still_open.items() if key not in wanted], actor=actor)
         for key, (line, detail) in wanted.items():
             if key not in still_open:
                 hold = Hold.objects.create(
@@ -369,13 +369,16 @@ def _hold_subject(order: Order, reason: str, sku: str, variant_id: int | None) -
     return f"variant {variant_id}" if variant_id else f"order {order.name}"
 
 
-def _holds_close(holds: list[Hold], actor) -> None:
+def holds_close(*, holds: list[Hold], actor, note: str = "") -> None:
+    """Close holds (inside the caller's transaction); each item leaves its alert once no open hold
+    is about it, after commit."""
     now = timezone.now()
     user = actor if getattr(actor, "is_authenticated", False) else None
     for hold in holds:
         hold.released_at = now
         hold.released_by = user
-        hold.save(update_fields=["released_at", "released_by"])
+        hold.release_note = note or hold.release_note
+        hold.save(update_fields=["released_at", "released_by", "release_note"])
         _hold_alert_clear(hold)
 
 

@@ -126,7 +126,7 @@ def reply_draft_generate(draft_id: int) -> str:
             audit_record(
                 actor=None,
                 actor_label="ai:drafter",
-                verb="reply_draft.discarded",
+                verb=verbs.REPLY_DRAFT_DISCARDED,
                 target=current,
                 data={**trail, "status": current.status, "reason": current.reject_reason},
             )

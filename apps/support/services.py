@@ -195,7 +195,7 @@ def _approve(*, actor, draft: ReplyDraft, body: str, version: int) -> str:
         open_flags = [draft.flags[i] for i in draft.unreasoned_flags]
         audit_record(
             actor=actor,
-            verb="reply_draft.approval_refused",
+            verb=verbs.REPLY_DRAFT_APPROVAL_REFUSED,
             target=draft,
             data={
                 "version": draft.version,

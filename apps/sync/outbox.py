@@ -48,8 +48,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.sync import registry
-from apps.sync import links
+from apps.sync import links, registry
 from apps.sync.alerts import OUTBOX_DEAD, alert_clear, alert_raise
 from apps.sync.models import Alert, OutboxMessage
 from apps.sync.stats import PumpStats

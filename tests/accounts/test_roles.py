@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from apps.accounts.roles import ADMIN, FINANCE, OPS, SUPPORT
-from apps.accounts.services import ROLES_CHANGED, user_roles, user_roles_record
+from apps.accounts.services import user_roles, user_roles_record
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from tests.conftest import make_persona
 
@@ -71,7 +72,7 @@ def test_an_admin_cannot_grant_itself_superuser_finance_and_support(client, admi
         "is_superuser": False,
     }
     assert not admin_user.has_perm("invoicing.approve_invoicedraft")
-    assert not AuditEvent.objects.filter(verb=ROLES_CHANGED).exists()
+    assert not AuditEvent.objects.filter(verb=verbs.USER_ROLES_CHANGED).exists()
 
 
 def test_an_admin_without_the_permission_cannot_change_anyones_roles(client, admin_user, ops_user):
@@ -101,14 +102,14 @@ def test_the_role_assigner_changes_another_users_roles_and_it_is_audited(
         "is_staff": True,
         "is_superuser": False,
     }
-    event = AuditEvent.objects.get(verb=ROLES_CHANGED)
+    event = AuditEvent.objects.get(verb=verbs.USER_ROLES_CHANGED)
     assert event.actor == role_assigner
     assert event.target_id == str(ops_user.pk)
     assert event.data["added_groups"] == [FINANCE]
     assert event.data["before"]["is_staff"] is False
     assert event.data["after"]["is_staff"] is True
     page = client.get(reverse("ops:audit-list"), {"verb": "user."})
-    assert ROLES_CHANGED in page.content.decode()
+    assert verbs.USER_ROLES_CHANGED in page.content.decode()
     assert ops_user.email in page.content.decode() or str(ops_user) in page.content.decode()
 
 

@@ -4,7 +4,6 @@ watches a draft arrive while the model writes it (htmx polling), all under the C
 
 import pytest
 
-from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.support.models import ReplyDraft
 from apps.sync.models import OutboxMessage

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.audit import verbs
 from apps.invoicing.connection import xero_access
 from apps.invoicing.crypto import token_decrypt
 from apps.invoicing.models import InvoiceDraft, XeroConnection, XeroContact
@@ -216,7 +217,7 @@ def test_a_refused_draft_corrected_goes_back_to_review_and_posts_once_reapproved
     assert draft.status == InvoiceDraft.Status.DRAFT
     assert draft.approved_by is None
     assert AuditEvent.objects.filter(
-        verb="invoice_draft.returned_to_review", target_id=str(draft.pk)
+        verb=verbs.INVOICE_DRAFT_REOPENED, target_id=str(draft.pk)
     ).exists()
     message = OutboxMessage.objects.get(action="invoice_post")
     outbox_replay(actor=ops_user, ids=[message.pk])

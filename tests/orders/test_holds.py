@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.inventory.models import MappingVersion, SkuMapping, TaxTypeMapping
 from apps.inventory.services import mapping_save, mapping_version_bump
@@ -58,7 +59,7 @@ def test_a_no_sku_line_marked_not_shipped_releases_the_order_without_sending_it(
     assert (line.handling, line.handling_reason) == ("not_shipped", "wrapped in store")
     body = OutboxMessage.objects.get(action="order_create").payload["body"]
     assert len(body["products"]) == 1  # only the tee goes to the warehouse
-    assert AuditEvent.objects.filter(verb="order_line.handling_set").count() == 1
+    assert AuditEvent.objects.filter(verb=verbs.ORDER_LINE_HANDLING_CHANGED).count() == 1
 
 
 def test_a_no_sku_line_needs_a_reason_and_ops(ops_user, support_user):
