@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_roles_support'),
+        ("accounts", "0006_roles_support"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0003_shippingmethodmapping'),
+        ("inventory", "0003_shippingmethodmapping"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0001_initial'),
-        ('orders', '0005_dashboard_indexes'),
+        ("invoicing", "0001_initial"),
+        ("orders", "0006_dashboard_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ops', '0002_roles_ops'),
+        ("ops", "0002_roles_ops"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sync', '0002_webhook_rejection'),
+        ("sync", "0002_webhook_rejection"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_shipment_products'),
+        ("orders", "0007_order_email_search_index"),
     ]
 
     operations = [

@@ -21,6 +21,6 @@ def index_drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0005_dashboard_indexes")]
+    dependencies = [("orders", "0006_dashboard_indexes")]
 
     operations = [migrations.RunPython(index_create, index_drop)]

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("support", "0003_replydraft_send_started_at")]
+    dependencies = [("support", "0004_replydraft_send_started_at")]
 
     operations = [
         migrations.AddField(

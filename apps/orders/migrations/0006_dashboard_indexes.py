@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_shipment_products'),
+        ("orders", "0005_hold_reason_no_quantity"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_hold_reason_no_quantity'),
+        ("orders", "0008_line_handling_and_hold_release_note"),
     ]
 
     operations = [

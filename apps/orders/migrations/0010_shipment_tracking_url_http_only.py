@@ -13,6 +13,6 @@ def tracking_urls_clear(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0006_pollwatermark_pass_cursor")]
+    dependencies = [("orders", "0009_pollwatermark_pass_cursor")]
 
     operations = [migrations.RunPython(tracking_urls_clear, migrations.RunPython.noop)]

@@ -12,7 +12,7 @@ def acknowledgements_to_reasons(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("support", "0001_initial")]
+    dependencies = [("support", "0002_dashboard_indexes")]
 
     operations = [
         migrations.AddField(

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("support", "0002_replydraft_claims_version_reasons")]
+    dependencies = [("support", "0003_replydraft_claims_version_reasons")]
 
     operations = [
         migrations.AddField(

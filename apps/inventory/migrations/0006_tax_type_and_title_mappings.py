@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0003_shippingmethodmapping'),
+        ("inventory", "0005_roles_inventory_page"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0001_initial'),
-        ('orders', '0005_line_handling_and_hold_release_note'),
+        ("invoicing", "0002_dashboard_indexes"),
+        ("orders", "0008_line_handling_and_hold_release_note"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_roles_support'),
+        ("accounts", "0008_cache_table"),
     ]
 
     operations = [
