@@ -333,22 +333,22 @@ SYNC = {
     "MAX_ATTEMPTS": env_int("SYNC_MAX_ATTEMPTS", 8),
     "BACKOFF_BASE_SECONDS": env_float("SYNC_BACKOFF_BASE_SECONDS", 2.0),
     "BACKOFF_MAX_SECONDS": env_float("SYNC_BACKOFF_MAX_SECONDS", 3600.0),
-    # Per-peer overrides of the three above (plus BACKOFF_MIN_FRACTION, the jitter's floor). Xero
-    # posts can wait: a 10-minute Xero outage uses at most 6 of their 12 attempts (30 s, 60 s, …
-    # with the delay never under half its step), so they are nowhere near `dead` when it ends.
-    "PEER_RETRY": {
-        "xero": {
-            "MAX_ATTEMPTS": env_int("SYNC_XERO_MAX_ATTEMPTS", 12),
-            "BACKOFF_BASE_SECONDS": env_float("SYNC_XERO_BACKOFF_BASE_SECONDS", 30.0),
-            "BACKOFF_MIN_FRACTION": 0.5,
-        },
-    },
     # A pump holds its peer's lease this long; a worker that dies frees the peer when it expires.
     "LEASE_SECONDS": env_int("SYNC_LEASE_SECONDS", 120),
     # A message claimed but not settled within this time is claimed again (same idempotency key).
     "CLAIM_SECONDS": env_int("SYNC_CLAIM_SECONDS", 300),
     # How long one scheduled pump run keeps draining before it hands back to the scheduler.
     "PUMP_RUN_SECONDS": env_float("SYNC_PUMP_RUN_SECONDS", 50.0),
+}
+# Per-peer overrides of SYNC's MAX_ATTEMPTS and BACKOFF_* (plus BACKOFF_MIN_FRACTION, the jitter's floor). Xero
+# posts can wait: a 10-minute Xero outage uses at most 6 of their 12 attempts (30 s, 60 s, …
+# with the delay never under half its step), so they are nowhere near `dead` when it ends.
+SYNC_PEER_RETRY = {
+    "xero": {
+        "MAX_ATTEMPTS": env_int("SYNC_XERO_MAX_ATTEMPTS", 12),
+        "BACKOFF_BASE_SECONDS": env_float("SYNC_XERO_BACKOFF_BASE_SECONDS", 30.0),
+        "BACKOFF_MIN_FRACTION": 0.5,
+    },
 }
 
 # Per-peer rate budgets (token buckets shared by every worker through the database).

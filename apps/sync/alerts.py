@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -26,7 +27,11 @@ from apps.sync.models import Alert
 
 logger = logging.getLogger(__name__)
 
-SEVERITY_RANK = {Alert.Severity.INFO: 0, Alert.Severity.WARNING: 1, Alert.Severity.CRITICAL: 2}
+SEVERITY_RANK: dict[str, int] = {
+    Alert.Severity.INFO: 0,
+    Alert.Severity.WARNING: 1,
+    Alert.Severity.CRITICAL: 2,
+}
 MAX_SUBJECTS = 200
 MAX_ERRORS = 10
 SUBJECTS_IN_MESSAGE = 20
@@ -124,7 +129,7 @@ def alert_on_resolved(hook: Callable[[Alert], None]) -> Callable[[Alert], None]:
     return hook
 
 
-def _alert_hooks_run(alert_id: int, hooks: list[Callable], *args) -> None:
+def _alert_hooks_run(alert_id: int, hooks: list[Callable[..., None]], *args: object) -> None:
     if not hooks:
         return
     alert = Alert.objects.filter(pk=alert_id).first()
@@ -152,7 +157,7 @@ def _grouped_message(kind: AlertKind, subjects: list[str]) -> str:
     return f"{kind.group_label.format(count=len(subjects))}: {shown}{more}"
 
 
-def _error_entry(message: str, *, at, after_ack: bool) -> dict:
+def _error_entry(message: str, *, at: datetime, after_ack: bool) -> dict[str, Any]:
     return {"message": message[:2000], "at": at.isoformat(), "after_ack": after_ack}
 
 
@@ -178,7 +183,8 @@ def alert_raise(
     if severity not in SEVERITY_RANK:
         raise ValueError(f"Unknown alert severity {severity!r}")
     dedupe_key = dedupe_key[:200]
-    grouped = bool(spec and spec.group_label and subject)
+    group = spec if spec is not None and spec.group_label and subject else None
+    grouped = group is not None
     for _ in range(5):
         now = timezone.now()
         with transaction.atomic():
@@ -193,7 +199,7 @@ def alert_raise(
                 alert.last_seen_at = now
                 if grouped and subject not in alert.subjects:
                     alert.subjects = [*alert.subjects, subject][-MAX_SUBJECTS:]
-                text = _grouped_message(spec, alert.subjects) if grouped else message
+                text = _grouped_message(group, alert.subjects) if group else message
                 if not grouped and text != alert.message:
                     after_ack = alert.status == Alert.Status.ACKNOWLEDGED
                     entry = _error_entry(text, at=now, after_ack=after_ack)
@@ -209,7 +215,7 @@ def alert_raise(
                 transaction.on_commit(partial(_alert_notify, alert.pk, False))
                 return alert
             subjects = [subject] if grouped else []
-            text = _grouped_message(spec, subjects) if grouped else message
+            text = _grouped_message(group, subjects) if group else message
             try:
                 with transaction.atomic():
                     alert = Alert.objects.create(

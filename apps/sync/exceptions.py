@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
@@ -64,7 +65,7 @@ class ExceptionSource:
     kind: str
     label: str
     since: str
-    open: Callable[[], QuerySet]
+    open: Callable[[], QuerySet[Any]]
     describe: Callable[[Sequence[Model]], list[ExceptionEntry]]
     fix: str
     retry: Callable[..., RetryOutcome] | None = None

@@ -39,7 +39,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -151,8 +151,8 @@ class RetryPolicy:
 
 
 def outbox_retry_policy(peer: str = "") -> RetryPolicy:
-    """SYNC's retry settings, with the peer's own overrides (SYNC["PEER_RETRY"][peer]) on top."""
-    merged = {**settings.SYNC, **settings.SYNC.get("PEER_RETRY", {}).get(peer, {})}
+    """SYNC's retry settings, with the peer's own overrides (SYNC_PEER_RETRY[peer]) on top."""
+    merged = {**settings.SYNC, **settings.SYNC_PEER_RETRY.get(peer, {})}
     return RetryPolicy(
         max_attempts=int(merged["MAX_ATTEMPTS"]),
         base_seconds=float(merged["BACKOFF_BASE_SECONDS"]),
@@ -284,7 +284,7 @@ def outbox_claim(
     return reg, batch
 
 
-def _ordered_candidates(reg: registry.ActionRegistration, now) -> list[OutboxMessage]:
+def _ordered_candidates(reg: registry.ActionRegistration, now: datetime) -> list[OutboxMessage]:
     """The oldest unsettled messages of an ordered action, up to the first one not yet due.
 
     The compare-and-set claim below keeps two claimers apart; the pump's lease keeps them rare.
