@@ -452,6 +452,8 @@ def _parcel_not_shipped(
         return record
     if record is not None:
         # Already on its way: a later Exception / On Hold is news for a person, not a void.
+        record.exception = details
+        record.save(update_fields=["exception", "updated_at"])
         order_event(
             order=order,
             kind="warehouse.exception",
