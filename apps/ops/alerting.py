@@ -261,8 +261,8 @@ def alert_card_on_raise(alert: Alert, created: bool) -> None:
     reason = card_reason(alert)
     if reason is None:
         return
-    if reason == "raised" and alert.severity != Alert.Severity.CRITICAL and quiet_now():
-        Alert.objects.filter(pk=alert.pk, posted_count=0).update(digest_pending=True)
+    if alert.severity != Alert.Severity.CRITICAL and quiet_now():
+        Alert.objects.filter(pk=alert.pk).update(digest_pending=True)
         return
     with transaction.atomic():
         if _posted_mark(alert):
@@ -464,7 +464,7 @@ def alerts_digest(*, now: datetime) -> int:
             f"{a.get_severity_display()} · {a.kind} · {a.count}× · {a.message}" for a in listed
         ]
         card = AlertCard(
-            title=f"Digest: {len(listed)} alert(s) raised in quiet hours",
+            title=f"Digest: {len(listed)} alert(s) from quiet hours",
             severity=Alert.Severity.WARNING,
             text="Warnings wait for this card in quiet hours; critical alerts are never held back.",
             items=lines,

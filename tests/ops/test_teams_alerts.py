@@ -166,12 +166,20 @@ def test_warnings_wait_for_the_digest_in_quiet_hours_but_critical_does_not(
     raised(dedupe_key="b", message="second warning")
     raised(dedupe_key="c", message="a critical one", severity="critical")
     assert [m.payload["title"] for m in cards()] == ["Critical: A dead outbox message (raised)"]
+    raised(dedupe_key="d", message="posted before quiet hours")
+    Alert.objects.filter(dedupe_key="d").update(
+        posted_count=1, posted_severity="warning", digest_pending=False
+    )
+    for _ in range(9):
+        raised(dedupe_key="d", message="posted before quiet hours")  # reaches 10: waits too
+    assert len(cards()) == 1
     assert alerting.alerts_tick()["digested"] == 0  # still quiet
 
     time_machine.move_to(datetime(2026, 11, 28, 7, 1, tzinfo=UTC), tick=False)
-    assert alerting.alerts_tick()["digested"] == 2
+    assert alerting.alerts_tick()["digested"] == 3
     digest = cards()[-1]
-    assert digest.payload["title"] == "Digest: 2 alert(s) raised in quiet hours"
+    assert digest.payload["title"] == "Digest: 3 alert(s) from quiet hours"
+    assert "10× · posted before quiet hours" in digest.payload["text"]
     assert "first warning" in digest.payload["text"]
     assert "second warning" in digest.payload["text"]
     assert alerting.alerts_tick()["digested"] == 0
