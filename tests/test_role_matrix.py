@@ -23,7 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from apps.inventory.models import DriftReport
 from apps.ops.alerting import alert_ack_token
 from tests.factories import PASSWORD
-from tests.invoicing.factories import invoice_draft
+from tests.invoicing.factories import credit_note, invoice_draft
 from tests.ops.factories import AlertFactory, OutboxMessageFactory, WebhookReceiptFactory
 from tests.orders.factories import OrderFactory, order_with_line
 from tests.support.factories import ticket_with_draft
@@ -165,7 +165,47 @@ MATRIX: dict[str, Route] = {
         "inventory.view_variantstock",              expect(200, 200, 200, 200, 403, 302),
         kwargs=lambda: {"pk": DriftReport.objects.create(trigger="nightly").pk},
     ),
+    "orders:line-handle": Route(
+        "orders.release_hold",                      expect(200, 403, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": order_with_line(sku=None).lines.get().pk},
+        data=lambda: {"handling": "not_shipped", "reason": "gift wrap"},
+    ),
+    "orders:line-title-map": Route(
+        "orders.release_hold",                      expect(200, 403, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": order_with_line(sku=None).lines.get().pk},
+        data=lambda: {"sku": "NOT-A-SKU"},
+    ),
+    "orders:hold-override": Route(
+        "orders.release_hold",                      expect(200, 403, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": order_with_line(sku=None).pk},
+        data=lambda: {"reason": "by hand"},
+    ),
+    "orders:hold-cancel": Route(
+        "orders.release_hold",                      expect(200, 403, 403, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": order_with_line(sku=None).pk},
+        data=lambda: {"reason": "customer cancelled"},
+    ),
     "invoicing:list": Route("invoicing.view_invoicedraft", expect(200, 403, 200, 403, 403, 302)),
+    "invoicing:credit-list": Route(
+        "invoicing.view_invoicedraft",              expect(200, 403, 200, 403, 403, 302),
+    ),
+    "invoicing:credit-approve-bulk": Route(
+        "invoicing.approve_invoicedraft",           expect(403, 403, 200, 403, 403, 302),
+        method="POST", data=lambda: {"ids": [credit_note().pk]},
+    ),
+    "invoicing:credit-detail": Route(
+        "invoicing.view_invoicedraft",              expect(200, 403, 200, 403, 403, 302),
+        kwargs=lambda: {"pk": credit_note().pk},
+    ),
+    "invoicing:credit-approve": Route(
+        "invoicing.approve_invoicedraft",           expect(403, 403, 200, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": credit_note().pk},
+    ),
+    "invoicing:credit-reject": Route(
+        "invoicing.approve_invoicedraft",           expect(403, 403, 200, 403, 403, 302),
+        method="POST", kwargs=lambda: {"pk": credit_note().pk},
+        data=lambda: {"reason": "Duplicate"},
+    ),
     "invoicing:approve-bulk": Route(
         "invoicing.approve_invoicedraft",           expect(403, 403, 200, 403, 403, 302),
         method="POST", data=lambda: {"ids": [invoice_draft().pk]},

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from apps.invoicing.models import InvoiceDraft, InvoiceDraftLine
+from apps.invoicing.models import CreditNoteDraft, CreditNoteLine, InvoiceDraft, InvoiceDraftLine
 from apps.orders.models import Order, Shipment, ShipmentLine, TaxLine
 from tests.factories import UserFactory
 from tests.orders.factories import OrderFactory, OrderLineFactory
@@ -135,3 +135,38 @@ def invoice_draft(
         },
     )
     return draft
+
+
+def credit_note(*, status: str = CreditNoteDraft.Status.DRAFT) -> CreditNoteDraft:
+    """A credit note for one of a posted draft's two tees: 20.00 + VAT 4.00 = 24.00."""
+    invoice = invoice_draft(status=InvoiceDraft.Status.POSTED)
+    line = invoice.lines.get()
+    note = CreditNoteDraft.objects.create(
+        order=invoice.order,
+        invoice=invoice,
+        reason="Refund 1: damaged",
+        reference=f"{invoice.reference}-CN",
+        status=status,
+        currency=invoice.currency,
+        line_amount_types="Exclusive",
+        subtotal=Decimal("20.00"),
+        total_tax=Decimal("4.00"),
+        total=Decimal("24.00"),
+        expected_total=Decimal("24.00"),
+        contact_number=invoice.contact_number,
+        contact_name=invoice.contact_name,
+        credit_date=date(2026, 11, 22),
+    )
+    CreditNoteLine.objects.create(
+        draft=note,
+        kind=CreditNoteLine.Kind.ITEM,
+        order_line=line.order_line,
+        description=line.description,
+        quantity=Decimal(1),
+        unit_amount=Decimal("20.00"),
+        tax_amount=Decimal("4.00"),
+        line_amount=Decimal("20.00"),
+        account_code="200",
+        tax_type="OUTPUT2",
+    )
+    return note

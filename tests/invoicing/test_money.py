@@ -15,7 +15,7 @@ from django.db import transaction
 
 from apps.invoicing.credits import credit_note_for_refund, invoicing_scan
 from apps.invoicing.models import CreditNoteDraft, InvoiceDraft
-from apps.invoicing.selectors import orders_money_check
+from apps.invoicing.selectors import orders_awaiting_refund_review, orders_money_check
 from apps.invoicing.services import credit_notes_approve, invoice_drafts_approve
 from apps.orders.holds import order_line_handle
 from apps.orders.models import Order, Refund
@@ -178,7 +178,10 @@ def test_a_refund_after_invoicing_is_credited_posted_allocated_and_reconciles(xe
     assert invoice.status == InvoiceDraft.Status.POSTED
 
     refund = _refund_mug(order, payload)
+    assert orders_money_check() == (0, [])  # waits for the scan, not counted as a difference
+    assert orders_awaiting_refund_review().count() == 1
     invoicing_scan()
+    assert orders_awaiting_refund_review().count() == 0
     credit = CreditNoteDraft.objects.get(refund=refund)
     assert credit.total == D("18.00")  # Shopify's refund, to the cent
     assert credit.subtotal == D("15.00")

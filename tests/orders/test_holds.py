@@ -49,7 +49,7 @@ def _submitted(order: Order) -> bool:
     ).exists()
 
 
-def test_a_no_sku_line_marked_not_shipped_releases_the_order_without_sending_it(ops_user):
+def test_a_no_sku_line_marked_not_shipped_releases_the_order_without_sending_it(client, ops_user):
     order = _held_with_custom_line()
     line = order.lines.get(sku=None)
     order_line_handle(actor=ops_user, line=line, handling="not_shipped", reason="wrapped in store")
@@ -60,6 +60,9 @@ def test_a_no_sku_line_marked_not_shipped_releases_the_order_without_sending_it(
     body = OutboxMessage.objects.get(action="order_create").payload["body"]
     assert len(body["products"]) == 1  # only the tee goes to the warehouse
     assert AuditEvent.objects.filter(verb=verbs.ORDER_LINE_HANDLING_CHANGED).count() == 1
+    client.force_login(ops_user)
+    page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert "Not shipped (billed only)</span>" in page
 
 
 def test_a_no_sku_line_needs_a_reason_and_ops(ops_user, support_user):
