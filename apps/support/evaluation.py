@@ -48,7 +48,8 @@ def standin_server():
 def corpus_run_through_model(*, context: dict, cases: list[dict], link_allowlist) -> dict:
     """{case id: flag codes} for every case, through the model and both layers."""
     flagged = {}
-    logging.getLogger("integrations.llm").setLevel(logging.WARNING)  # one line per call otherwise
+    for name in ("integrations.llm", "httpx2"):  # one line per call otherwise
+        logging.getLogger(name).setLevel(logging.WARNING)
     brand = context.get("brand") or {}
     system = SYSTEM.format(
         brand_name="the brand",
