@@ -661,16 +661,42 @@ class _Checker:
                     return
 
 
+_CONDITION_LABELS = {
+    "delivered": "the order delivered",
+    "returned": "the item returned",
+    "within_days": "delivery within {days} days",
+}
+
+
 def _unmet(policy: Policy, facts: Facts) -> list[str]:
+    """The policy's conditions this order does not meet: "delivered", "returned", "within_days"."""
     missing = []
     if (policy.delivered or policy.within_days is not None) and facts.delivered_on is None:
-        missing.append("the order delivered")
+        missing.append("delivered")
     if policy.returned and not facts.returned:
-        missing.append("the item returned")
+        missing.append("returned")
     late = facts.delivered_on and facts.as_of and policy.within_days is not None
     if late and (facts.as_of - facts.delivered_on).days > policy.within_days:
-        missing.append(f"delivery within {policy.within_days} days")
+        missing.append("within_days")
     return missing
+
+
+def _stated(condition: str, policy: Policy, sentence: str) -> bool:
+    """Whether the sentence states this condition itself ("once it has arrived", "within 30 days")."""
+    for lexicon in lexicons().values():
+        if condition == "delivered":
+            patterns = (*lexicon.conditions.get("delivered", ()), *lexicon.actions["deliver_by"])
+            if any(p.search(sentence) for p in patterns):
+                return True
+        elif condition == "returned":
+            if any(p.search(sentence) for p in lexicon.conditions.get("returned", ())):
+                return True
+        else:
+            for pattern in lexicon.conditions.get("within_days", ()):
+                found = pattern.search(sentence)
+                if found and int(found[1]) <= (policy.within_days or 0):
+                    return True
+    return False
 
 
 def promise_verify(
@@ -678,9 +704,10 @@ def promise_verify(
 ) -> tuple[bool, str]:
     """(verified, the policy that allows it or why not).
 
-    A flat promise ("we'll refund you") needs a policy the draft cites, that allows the kind, and
-    whose conditions the order meets. A sentence that states the policy with its condition ("unworn
-    items can be returned within 30 days") needs only a policy in the guide that allows the kind.
+    A promise needs a policy that allows its kind. A flat promise ("we'll refund you") needs the
+    draft to cite it and the order to meet its conditions (delivered, returned, within N days). A
+    conditional sentence ("if it arrives damaged, …", "unworn items can be returned within 30 days
+    of delivery") may instead state each condition the order does not meet yet.
     """
     label = ACTION_LABELS.get(kind, kind)
     allowing = [p for p in facts.policies.values() if p.allows & ACTION_ALLOWS.get(kind, set())]
@@ -690,21 +717,18 @@ def promise_verify(
             f'The reply promises {label} ("{{excerpt}}") but no policy in the brand guide allows it.',
         )
     conditional = any(p.search(sentence) for lex in lexicons().values() for p in lex.conditional)
-    if conditional:
-        policy = allowing[0]
-        return (
-            True,
-            f'policy "{policy.id}" allows {label}, and the reply states it with a condition',
-        )
     unmet = []
     for policy in allowing:
+        missing = _unmet(policy, facts)
+        labels = [_CONDITION_LABELS[m].format(days=policy.within_days) for m in missing]
+        if conditional and all(_stated(m, policy, sentence) for m in missing):
+            return True, f'policy "{policy.id}" allows {label}, and the reply states its conditions'
         if policy.id not in cited:
             unmet.append(f'"{policy.id}" would allow it but the draft does not cite it')
-            continue
-        missing = _unmet(policy, facts)
-        if not missing:
+        elif not missing:
             return True, f'policy "{policy.id}" (cited) allows {label}'
-        unmet.append(f'"{policy.id}" needs {", ".join(missing)}')
+        else:
+            unmet.append(f'"{policy.id}" needs {", ".join(labels)}')
     return False, (
         f'The reply promises {label} ("{{excerpt}}") without a policy that covers it: '
         f"{'; '.join(unmet)}."
