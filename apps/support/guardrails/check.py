@@ -18,7 +18,7 @@ from text_to_num import alpha2digit
 from urlextract import URLExtract
 
 from apps.support.guardrails.facts import Facts, Policy
-from apps.support.guardrails.lexicon import Lexicon, languages_detect, lexicons
+from apps.support.guardrails.lexicon import lexicons
 from apps.support.guardrails.patterns import (
     AMOUNT,
     BARE_DOMAIN,
@@ -168,10 +168,6 @@ class _Sentences:
         left = self.ends[index - 1] + 1 if index else 0
         right = self.ends[index] if index < len(self.ends) else len(self.text)
         return left, right
-
-    def of(self, at: int) -> str:
-        left, right = self.around(at)
-        return self.text[left:right]
 
     def all(self) -> list[tuple[int, str]]:
         starts = [0] + [e + 1 for e in self.ends]
@@ -573,7 +569,7 @@ class _Checker:
                         if (left, kind) in seen:
                             continue
                         seen.add((left, kind))
-                        self._promise(kind, m.start(), m.end(), self.lower[left:right], lexicon)
+                        self._promise(kind, m.start(), m.end(), self.lower[left:right])
         # A delivery day with no date in the facts: "by Friday", "tomorrow", "morgen".
         for start, sentence in self.sentences.all():
             for lexicon in self.lexicons:
@@ -603,7 +599,7 @@ class _Checker:
                     )
                 break
 
-    def _promise(self, kind: str, start: int, end: int, sentence: str, lexicon: Lexicon) -> None:
+    def _promise(self, kind: str, start: int, end: int, sentence: str) -> None:
         verified, said = promise_verify(
             kind=kind, facts=self.facts, sentence=sentence, cited=self.cited
         )
@@ -775,7 +771,3 @@ def claims_check(
     checker.promises()
     checker.internals()
     return sorted(checker.claims, key=lambda c: c.at)
-
-
-def detect(text: str) -> list[tuple[str, int]]:
-    return languages_detect(text)
