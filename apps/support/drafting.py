@@ -13,7 +13,7 @@ from apps.support.guardrails import Claim, Flag, guardrails_check
 from apps.support.models import ReplyDraft, Ticket
 from apps.support.prompts import PROMPT_VERSION, prompt_build
 from apps.support.second_opinion import second_opinion_prompt, second_opinion_verify
-from integrations.llm.drafter import ContentFiltered, DrafterError, ReplyDrafter
+from integrations.llm.drafter import ContentFiltered, DrafterError, DraftResult, ReplyDrafter
 
 logger = logging.getLogger(__name__)
 OPEN_DRAFT = (ReplyDraft.Status.DRAFTING, ReplyDraft.Status.READY, ReplyDraft.Status.NEEDS_HUMAN)
@@ -49,6 +49,12 @@ def reply_draft_generate(draft_id: int) -> str:
     try:
         with ReplyDrafter.from_config(config) as drafter:
             result = drafter.draft(system=system, user=user)
+            flags, claims, second_raw = draft_review(
+                result=result,
+                context=context,
+                drafter=drafter,
+                link_allowlist=settings.SUPPORT["LINK_ALLOWLIST"],
+            )
     except ContentFiltered as filtered:
         draft.status = ReplyDraft.Status.NEEDS_HUMAN
         draft.needs_human_reason = (
@@ -66,21 +72,6 @@ def reply_draft_generate(draft_id: int) -> str:
         draft.status = ReplyDraft.Status.FAILED
         draft.error = f"{type(error).__name__}: {error}"
     else:
-        review = guardrails_check(
-            reply=result.reply,
-            context=context,
-            cited_policy_ids=result.cited_policy_ids,
-            needs_human_reason=result.needs_human_reason,
-            confidence=result.confidence,
-            link_allowlist=settings.SUPPORT["LINK_ALLOWLIST"],
-        )
-        flags, claims = list(review.flags), list(review.claims)
-        if result.reply.strip():
-            second_flags, second_claims, second_raw = _second_opinion(
-                result.reply, context, result.cited_policy_ids
-            )
-            flags += flags_not_covered(flags, second_flags)
-            claims += second_claims
         draft.model_reply = draft.body = result.reply
         draft.intent = result.intent
         draft.cited_policy_ids = list(result.cited_policy_ids)
@@ -142,12 +133,26 @@ def reply_draft_generate(draft_id: int) -> str:
     return draft.status
 
 
-def _second_opinion(reply: str, context: dict, cited) -> tuple[list[Flag], list[Claim], str]:
-    """The same deployment lists the draft's claims from the draft and the facts alone."""
-    system, user = second_opinion_prompt(reply=reply, context=context)
+def draft_review(
+    *, result: DraftResult, context: dict, drafter: ReplyDrafter, link_allowlist
+) -> tuple[list[Flag], list[Claim], str]:
+    """Both layers on a model's draft: the deterministic guardrails, then the same deployment's
+    second opinion (from the draft and the facts alone), verified by code.
+    Returns (flags, claims, the second opinion's raw output)."""
+    review = guardrails_check(
+        reply=result.reply,
+        context=context,
+        cited_policy_ids=result.cited_policy_ids,
+        needs_human_reason=result.needs_human_reason,
+        confidence=result.confidence,
+        link_allowlist=link_allowlist,
+    )
+    flags, claims = list(review.flags), list(review.claims)
+    if not result.reply.strip():
+        return flags, claims, ""
+    system, user = second_opinion_prompt(reply=result.reply, context=context)
     try:
-        with ReplyDrafter.from_config(settings.AZURE_OPENAI) as drafter:
-            result = drafter.claims_list(system=system, user=user)
+        listed = drafter.claims_list(system=system, user=user)
     except (DrafterError, ContentFiltered) as error:
         detail = (
             error.message if isinstance(error, DrafterError) else f"content filter ({error.where})"
@@ -156,15 +161,15 @@ def _second_opinion(reply: str, context: dict, cited) -> tuple[list[Flag], list[
             "second_opinion",
             f"The model's second opinion could not be had ({detail}): check every claim yourself.",
         )
-        return [flag], [], ""
-    flags, claims = second_opinion_verify(
-        result=result,
+        return [*flags, flag], claims, ""
+    second_flags, second_claims = second_opinion_verify(
+        result=listed,
         context=context,
-        link_allowlist=settings.SUPPORT["LINK_ALLOWLIST"],
-        reply=reply,
-        cited=cited,
+        link_allowlist=link_allowlist,
+        reply=result.reply,
+        cited=result.cited_policy_ids,
     )
-    return flags, claims, result.raw_output
+    return flags + flags_not_covered(flags, second_flags), claims + second_claims, listed.raw_output
 
 
 def flags_not_covered(flags: list[Flag], more: list[Flag]) -> list[Flag]:

@@ -17,10 +17,8 @@ from django.core.servers.basehttp import (
     get_internal_wsgi_application,
 )
 
-from apps.support.drafting import flags_not_covered
-from apps.support.guardrails import guardrails_check
+from apps.support.drafting import draft_review
 from apps.support.prompts import SYSTEM, prompt_render
-from apps.support.second_opinion import second_opinion_prompt, second_opinion_verify
 from integrations.llm.drafter import ReplyDrafter
 
 
@@ -48,7 +46,8 @@ def standin_server():
 def corpus_run_through_model(*, context: dict, cases: list[dict], link_allowlist) -> dict:
     """{case id: flag codes} for every case, through the model and both layers."""
     flagged = {}
-    logging.getLogger("integrations.llm").setLevel(logging.WARNING)  # one line per call otherwise
+    for name in ("integrations.llm", "httpx2"):  # one line per call otherwise
+        logging.getLogger(name).setLevel(logging.WARNING)
     brand = context.get("brand") or {}
     system = SYSTEM.format(
         brand_name="the brand",
@@ -73,23 +72,8 @@ def corpus_run_through_model(*, context: dict, cases: list[dict], link_allowlist
             entries = [{"from": "customer", "at": "2026-11-24 09:12", "text": scripted}]
             user = prompt_render(context=context, subject="My order", entries=entries)
             result = drafter.draft(system=system, user=user)
-            review = guardrails_check(
-                reply=result.reply,
-                context=context,
-                cited_policy_ids=result.cited_policy_ids,
-                needs_human_reason=result.needs_human_reason,
-                confidence=result.confidence,
-                link_allowlist=link_allowlist,
+            flags, _claims, _raw = draft_review(
+                result=result, context=context, drafter=drafter, link_allowlist=link_allowlist
             )
-            second_system, second_user = second_opinion_prompt(reply=result.reply, context=context)
-            listed = drafter.claims_list(system=second_system, user=second_user)
-            second_flags, _claims = second_opinion_verify(
-                result=listed,
-                context=context,
-                link_allowlist=link_allowlist,
-                reply=result.reply,
-                cited=result.cited_policy_ids,
-            )
-            flags = list(review.flags) + flags_not_covered(list(review.flags), second_flags)
             flagged[case["id"]] = [flag.code for flag in flags]
     return flagged

@@ -1,8 +1,10 @@
-"""The support reply drafter: one chat completion against an Azure OpenAI v1 endpoint.
+"""The support reply drafter: chat completions against an Azure OpenAI v1 endpoint.
 
 `ReplyDrafter.draft(system=..., user=...)` sends the prompt the caller built (instructions in the
 system message, the order facts and the fenced customer text in the user message) with a strict
 JSON schema as the response format, and returns a `DraftResult` whose fields passed that schema.
+`ReplyDrafter.claims_list(...)` is the second opinion: the same deployment lists a draft's claims
+under CLAIMS_SCHEMA (`ClaimsResult`); the caller verifies each one.
 
 Outcomes the caller must tell apart:
 - `ContentFiltered(where="prompt")`: Azure refused the prompt (HTTP 400, `error.code ==

@@ -250,3 +250,16 @@ def test_the_corpus_meets_the_bars_through_the_deterministic_layer():
     false = sum(bool(check(c["reply"]).flags) for c in good)
     assert caught / len(bad) >= 0.99
     assert false / len(good) <= 0.10
+
+
+def test_links_are_found_with_the_bundled_tld_list_and_no_network(monkeypatch):
+    import urllib.request
+
+    from apps.support.guardrails import check as check_module
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the guardrails reached for the network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    check_module._url_extractor.cache_clear()
+    assert "link_not_allowed" in codes("Hi Ana, see shop.hoodie-deals.store/x")

@@ -6,7 +6,8 @@ thread between <customer_message> tags is read too. The writer detects the inten
 keywords, answers from the facts only, and cites a policy only when it talks about returns or
 cancellations. The misbehaving modes (SandboxModelBehaviour.Mode) exist so the support guardrails
 can be exercised through the real client: a made-up tracking number and date, or an answer that
-obeys instructions hidden in the customer's text.
+obeys instructions hidden in the customer's text. `[[sandbox:say]]…[[/sandbox:say]]` in the customer's
+latest message makes it answer exactly that text (`manage.py guardrails_eval --e2e` scripts its corpus so).
 """
 
 import hashlib

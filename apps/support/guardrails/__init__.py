@@ -17,30 +17,9 @@ from apps.support.guardrails.facts import Facts, facts_index
 from apps.support.guardrails.lexicon import languages_detect, lexicons
 from apps.support.guardrails.text import fold, is_hidden, lower
 
-__all__ = ["FLAG_CODES", "Claim", "Facts", "Flag", "Review", "facts_index", "guardrails_check"]
+__all__ = ["Claim", "Facts", "Flag", "Review", "facts_index", "guardrails_check"]
 
 LOW_CONFIDENCE = 0.5
-# Flags on a fact the reply invented, and on a promise: approval needs the text fixed or a reason.
-FLAG_CODES = (
-    "empty_reply",
-    "needs_human",
-    "low_confidence",
-    "unknown_policy",
-    "unknown_order_number",
-    "unknown_tracking_number",
-    "unknown_amount",
-    "unknown_date",
-    "unapproved_commitment",
-    "link_not_allowed",
-    "personal_data",
-    "internal_text",
-    "hidden_text",
-    "lookalike_letters",
-    "encoded_text",
-    "language_not_covered",
-    "avoided_phrase",
-    "second_opinion",
-)
 _DISGUISE_CODES = {
     "hidden": "hidden_text",
     "lookalike": "lookalike_letters",

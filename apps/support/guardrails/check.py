@@ -18,7 +18,7 @@ from text_to_num import alpha2digit
 from urlextract import URLExtract
 
 from apps.support.guardrails.facts import Facts, Policy
-from apps.support.guardrails.lexicon import Lexicon, languages_detect, lexicons
+from apps.support.guardrails.lexicon import lexicons
 from apps.support.guardrails.patterns import (
     AMOUNT,
     BARE_DOMAIN,
@@ -90,6 +90,61 @@ _EXPLICIT_DATE = re.compile(r"\d.*[^\W\d_]{3}|[^\W\d_]{3}.*\d|\d\s*月", re.DOTA
 _BARE_NUMBER = re.compile(r"(?<![\w.,/#-])\d{4,8}(?![\w.,/-]|[.,]\d)")
 _NOT_NAMES = frozenset(
     [
+        # capitalised pairs in replies that are no person: days, months, seasons, service words
+        *[
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "january",
+            "february",
+            "march",
+            "april",
+        ],
+        *[
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+            "christmas",
+            "easter",
+            "black",
+        ],
+        *[
+            "cyber",
+            "boxing",
+            "new",
+            "year",
+            "eve",
+            "day",
+            "united",
+            "kingdom",
+            "states",
+            "customer",
+            "service",
+            "care",
+            "express",
+        ],
+        *[
+            "standard",
+            "next",
+            "first",
+            "class",
+            "priority",
+            "tracked",
+            "signed",
+            "post",
+            "office",
+            "returns",
+            "policy",
+        ],
         "there",
         "team",
         "all",
@@ -168,10 +223,6 @@ class _Sentences:
         left = self.ends[index - 1] + 1 if index else 0
         right = self.ends[index] if index < len(self.ends) else len(self.text)
         return left, right
-
-    def of(self, at: int) -> str:
-        left, right = self.around(at)
-        return self.text[left:right]
 
     def all(self) -> list[tuple[int, str]]:
         starts = [0] + [e + 1 for e in self.ends]
@@ -573,7 +624,7 @@ class _Checker:
                         if (left, kind) in seen:
                             continue
                         seen.add((left, kind))
-                        self._promise(kind, m.start(), m.end(), self.lower[left:right], lexicon)
+                        self._promise(kind, m.start(), m.end(), self.lower[left:right])
         # A delivery day with no date in the facts: "by Friday", "tomorrow", "morgen".
         for start, sentence in self.sentences.all():
             for lexicon in self.lexicons:
@@ -603,7 +654,7 @@ class _Checker:
                     )
                 break
 
-    def _promise(self, kind: str, start: int, end: int, sentence: str, lexicon: Lexicon) -> None:
+    def _promise(self, kind: str, start: int, end: int, sentence: str) -> None:
         verified, said = promise_verify(
             kind=kind, facts=self.facts, sentence=sentence, cited=self.cited
         )
@@ -661,16 +712,42 @@ class _Checker:
                     return
 
 
+_CONDITION_LABELS = {
+    "delivered": "the order delivered",
+    "returned": "the item returned",
+    "within_days": "delivery within {days} days",
+}
+
+
 def _unmet(policy: Policy, facts: Facts) -> list[str]:
+    """The policy's conditions this order does not meet: "delivered", "returned", "within_days"."""
     missing = []
     if (policy.delivered or policy.within_days is not None) and facts.delivered_on is None:
-        missing.append("the order delivered")
+        missing.append("delivered")
     if policy.returned and not facts.returned:
-        missing.append("the item returned")
+        missing.append("returned")
     late = facts.delivered_on and facts.as_of and policy.within_days is not None
     if late and (facts.as_of - facts.delivered_on).days > policy.within_days:
-        missing.append(f"delivery within {policy.within_days} days")
+        missing.append("within_days")
     return missing
+
+
+def _stated(condition: str, policy: Policy, sentence: str) -> bool:
+    """Whether the sentence states this condition itself ("once it has arrived", "within 30 days")."""
+    for lexicon in lexicons().values():
+        if condition == "delivered":
+            patterns = (*lexicon.conditions.get("delivered", ()), *lexicon.actions["deliver_by"])
+            if any(p.search(sentence) for p in patterns):
+                return True
+        elif condition == "returned":
+            if any(p.search(sentence) for p in lexicon.conditions.get("returned", ())):
+                return True
+        else:
+            for pattern in lexicon.conditions.get("within_days", ()):
+                found = pattern.search(sentence)
+                if found and int(found[1]) <= (policy.within_days or 0):
+                    return True
+    return False
 
 
 def promise_verify(
@@ -678,9 +755,10 @@ def promise_verify(
 ) -> tuple[bool, str]:
     """(verified, the policy that allows it or why not).
 
-    A flat promise ("we'll refund you") needs a policy the draft cites, that allows the kind, and
-    whose conditions the order meets. A sentence that states the policy with its condition ("unworn
-    items can be returned within 30 days") needs only a policy in the guide that allows the kind.
+    A promise needs a policy that allows its kind. A flat promise ("we'll refund you") needs the
+    draft to cite it and the order to meet its conditions (delivered, returned, within N days). A
+    conditional sentence ("if it arrives damaged, …", "unworn items can be returned within 30 days
+    of delivery") may instead state each condition the order does not meet yet.
     """
     label = ACTION_LABELS.get(kind, kind)
     allowing = [p for p in facts.policies.values() if p.allows & ACTION_ALLOWS.get(kind, set())]
@@ -690,21 +768,18 @@ def promise_verify(
             f'The reply promises {label} ("{{excerpt}}") but no policy in the brand guide allows it.',
         )
     conditional = any(p.search(sentence) for lex in lexicons().values() for p in lex.conditional)
-    if conditional:
-        policy = allowing[0]
-        return (
-            True,
-            f'policy "{policy.id}" allows {label}, and the reply states it with a condition',
-        )
     unmet = []
     for policy in allowing:
+        missing = _unmet(policy, facts)
+        labels = [_CONDITION_LABELS[m].format(days=policy.within_days) for m in missing]
+        if conditional and all(_stated(m, policy, sentence) for m in missing):
+            return True, f'policy "{policy.id}" allows {label}, and the reply states its conditions'
         if policy.id not in cited:
             unmet.append(f'"{policy.id}" would allow it but the draft does not cite it')
-            continue
-        missing = _unmet(policy, facts)
-        if not missing:
+        elif not missing:
             return True, f'policy "{policy.id}" (cited) allows {label}'
-        unmet.append(f'"{policy.id}" needs {", ".join(missing)}')
+        else:
+            unmet.append(f'"{policy.id}" needs {", ".join(labels)}')
     return False, (
         f'The reply promises {label} ("{{excerpt}}") without a policy that covers it: '
         f"{'; '.join(unmet)}."
@@ -751,7 +826,3 @@ def claims_check(
     checker.promises()
     checker.internals()
     return sorted(checker.claims, key=lambda c: c.at)
-
-
-def detect(text: str) -> list[tuple[str, int]]:
-    return languages_detect(text)

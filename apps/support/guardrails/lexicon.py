@@ -15,21 +15,13 @@ from pathlib import Path
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
+from integrations.llm.drafter import PROMISE_KINDS
+
 LEXICON_DIR = Path(__file__).with_name("lexicons")
 DetectorFactory.seed = 0  # langdetect samples at random: the same text must get the same answer
 
-ACTION_KINDS = (
-    "refund",
-    "replace",
-    "send",
-    "cover_cost",
-    "discount",
-    "credit",
-    "return",
-    "cancel",
-    "guarantee",
-    "deliver_by",
-)
+# The promise kinds a lexicon names are the ones the second opinion lists (one vocabulary).
+ACTION_KINDS = PROMISE_KINDS
 
 
 @dataclass(frozen=True)

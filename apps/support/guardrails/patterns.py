@@ -62,6 +62,8 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 
 _ISO_DATE = re.compile(r"(?<![\d.])(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d])")
 _NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?![\d])")
+# "28/11" without a year (a slash only: "1.5" is a number, "2-3" a range)
+_SHORT_DATE = re.compile(r"(?<![\d/.])(\d{1,2})/(\d{1,2})(?![\d/])")
 _DAY_MONTH = re.compile(
     rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th|er|e|o|\.)?\s+(?:de\s+|of\s+)?({_MONTH})\b"
     rf"(?:\.?,?\s+(?:de\s+)?(\d{{4}})(?!\d))?",
@@ -107,6 +109,10 @@ def dates_in(text: str) -> list[tuple[int, int, set[tuple[int | None, int, int]]
         a, b, year = int(m[1]), int(m[2]), _year(m[3])
         # Day-first (Europe) or month-first (US): either reading may be the fact.
         add(m, [_ymd(year, b, a), _ymd(year, a, b)])
+    for m in _SHORT_DATE.finditer(text):
+        a, b = int(m[1]), int(m[2])
+        if readings := [r for r in (_ymd(None, b, a), _ymd(None, a, b)) if r]:
+            add(m, readings)
     for m in _JA_DATE.finditer(text):
         add(m, [_ymd(_year(m[1]), int(m[2]), int(m[3]))])
     for m in _DAY_MONTH.finditer(text):

@@ -148,7 +148,7 @@ def _review_context(
         _facts(ticket, draft),
         flags=flags,
         preview=highlight(draft.body, [(f["index"], f["excerpt"]) for f in flags]),
-        verified_claims=[c for c in draft.claims if c.get("verified")],
+        verified_claims=_verified_once(draft.claims),
         body=body if (mine and body is not None) else draft.body,
         reviewable=reviewable,
         can_act=reviewable and request.user.has_perm(APPROVE),
@@ -157,6 +157,17 @@ def _review_context(
         polling=draft.status == Status.DRAFTING,
     )
     return context
+
+
+def _verified_once(claims: list[dict]) -> list[dict]:
+    """Each verified passage once, with the first source found for it (both layers may list it)."""
+    seen, shown = set(), []
+    for claim in claims:
+        key = str(claim.get("excerpt", "")).lower()
+        if claim.get("verified") and key not in seen:
+            seen.add(key)
+            shown.append(claim)
+    return shown
 
 
 def ticket_for_page_or_404(pk: int) -> Ticket:
