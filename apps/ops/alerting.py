@@ -41,6 +41,7 @@ from apps.sync.alerts import (
     alert_raise,
 )
 from apps.sync.budgets import sync_rate_gate
+from apps.sync.clients import client_options
 from apps.sync.models import Alert, AlertChannel, OutboxMessage
 from apps.sync.outbox import Failed, Sent, outbox_action, outbox_enqueue
 from integrations.http import BudgetExhausted, PeerError
@@ -339,7 +340,9 @@ def _card_sender(channel: str):
     def send(messages: list[OutboxMessage]) -> list:
         url = settings.TEAMS[CHANNEL_URL_SETTINGS[channel]]
         outcomes = []
-        with TeamsClient(peer=channel, rate_gate=sync_rate_gate(channel)) as client:
+        with TeamsClient(
+            peer=channel, rate_gate=sync_rate_gate(channel), **client_options()
+        ) as client:
             for message in messages:
                 try:
                     if not url:
@@ -539,7 +542,9 @@ def teams_test_card_send(*, user) -> TeamsAnswer:
     # Who pressed it is in the audit row: a user's email address must not go on a card.
     content = _health_card("Test card from the portal", "Sent from the alerts page (/ops/alerts/).")
     try:
-        with TeamsClient(peer=MAIN, rate_gate=sync_rate_gate(MAIN, max_wait=2.0)) as client:
+        with TeamsClient(
+            peer=MAIN, rate_gate=sync_rate_gate(MAIN, max_wait=2.0), **client_options()
+        ) as client:
             answer = client.post(settings.TEAMS["WEBHOOK_URL"], envelope(content))
     except (PeerError, ValueError) as error:
         status = getattr(error, "status_code", None)

@@ -129,7 +129,7 @@ PROMISE_KINDS = (
     "guarantee",
     "deliver_by",
 )
-CLAIMS_SCHEMA: dict = {
+CLAIMS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["claims"],
@@ -155,7 +155,7 @@ CLAIMS_SCHEMA: dict = {
         }
     },
 }
-CLAIMS_RESPONSE_FORMAT: dict = {
+CLAIMS_RESPONSE_FORMAT: ResponseFormatJSONSchema = {
     "type": "json_schema",
     "json_schema": {"name": CLAIMS_SCHEMA_NAME, "strict": True, "schema": CLAIMS_SCHEMA},
 }
@@ -165,7 +165,7 @@ CLAIMS_RESPONSE_FORMAT: dict = {
 class _Answer:
     """A completion that passed its schema."""
 
-    data: dict
+    data: dict[str, Any]
     model: str
     prompt_tokens: int
     completion_tokens: int
@@ -440,7 +440,9 @@ class ReplyDrafter:
             raw_output=answer.raw_output,
         )
 
-    def _complete(self, *, system: str, user: str, response_format: dict) -> _Answer:
+    def _complete(
+        self, *, system: str, user: str, response_format: ResponseFormatJSONSchema
+    ) -> _Answer:
         started = time.monotonic()
         try:
             completion = self._client.chat.completions.create(
@@ -497,7 +499,7 @@ class ReplyDrafter:
             latency_ms=latency_ms,
         )
 
-    def _answer(self, completion: Any, latency_ms: int, schema: dict) -> _Answer:
+    def _answer(self, completion: Any, latency_ms: int, schema: dict[str, Any]) -> _Answer:
         model = completion.model or self.deployment
         usage = completion.usage
         prompt_tokens = usage.prompt_tokens if usage else 0

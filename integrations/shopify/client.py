@@ -12,7 +12,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -906,7 +906,7 @@ class ShopifyClient(PeerClient):
             after = info.get("endCursor")
 
     def inventory_items(
-        self, *, skus: list[str] = (), item_ids: list[int] = (), location_id: int
+        self, *, skus: Sequence[str] = (), item_ids: Sequence[int] = (), location_id: int
     ) -> list[InventoryItemStock]:
         """Inventory items by SKU and/or id, with `available` at the location (≤ 200 terms a call)."""
         terms = [f"sku:{_search_value(sku)}" for sku in skus]
@@ -931,7 +931,7 @@ class ShopifyClient(PeerClient):
             for node in connection.get("nodes") or []:
                 if not isinstance(node, dict):
                     continue
-                variant = node.get("variant") if isinstance(node.get("variant"), dict) else {}
+                variant = object_at(node, "variant")
                 legacy = str(variant.get("legacyResourceId") or "")
                 items.append(
                     InventoryItemStock(
@@ -966,7 +966,7 @@ class ShopifyClient(PeerClient):
         for node in connection.get("nodes") or []:
             if not isinstance(node, dict):
                 continue
-            item = node.get("item") if isinstance(node.get("item"), dict) else {}
+            item = object_at(node, "item")
             available = _available(node)
             if available is not None:
                 levels.append((_gid_required(item.get("id"), "inventory item"), available))

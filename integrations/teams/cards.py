@@ -15,6 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jsonschema import Draft6Validator
 
 SCHEMA_PATH = Path(__file__).with_name("adaptive-card-1.4.schema.json")
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -82,13 +86,13 @@ def _texts(card: AlertCard) -> list[str]:
     ]
 
 
-def card_content(card: AlertCard) -> dict:
+def card_content(card: AlertCard) -> dict[str, Any]:
     """The Adaptive Card for `card`, validated; CardRefused if it names a customer or is invalid."""
     for text in _texts(card):
         found = pii_find(text)
         if found:
             raise CardRefused(f"the card would carry customer data ({found[:3]}…): {card.title}")
-    body: list[dict] = [
+    body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
             "text": card.title,
@@ -132,14 +136,14 @@ def card_content(card: AlertCard) -> dict:
 
 
 @cache
-def _validator():
+def _validator() -> Draft6Validator:
     # Imported on first use: jsonschema costs every process ~0.2 s at start-up otherwise.
     from jsonschema import Draft6Validator
 
     return Draft6Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
-def card_validate(content: dict) -> None:
+def card_validate(content: object) -> None:
     """Raise CardRefused unless `content` is a valid Adaptive Card of version 1.4."""
     if not isinstance(content, dict):
         raise CardRefused("the card is not a JSON object")
@@ -155,7 +159,7 @@ def card_validate(content: dict) -> None:
         raise CardRefused(f"the card breaks the Adaptive Card schema at {where}: {error.message}")
 
 
-def envelope(content: dict) -> dict:
+def envelope(content: dict[str, Any]) -> dict[str, Any]:
     """The Workflows webhook body around one card; CardRefused above Teams' 28 KB."""
     body = {
         "type": "message",
@@ -167,7 +171,7 @@ def envelope(content: dict) -> dict:
     return body
 
 
-def envelope_check(raw: bytes) -> list[dict]:
+def envelope_check(raw: bytes) -> list[dict[str, Any]]:
     """What a Workflows webhook checks of a request body: return its cards, or raise CardRefused."""
     if len(raw) > MAX_MESSAGE_BYTES:
         raise CardRefused(
@@ -191,7 +195,7 @@ def envelope_check(raw: bytes) -> list[dict]:
     return cards
 
 
-def card_text(content: dict) -> str:
+def card_text(content: dict[str, Any]) -> str:
     """The card as plain text (the fallback email's body): its texts, facts and links."""
     lines: list[str] = []
     for element in content.get("body", []):

@@ -8,10 +8,19 @@ answer, is permanent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
-from integrations.http import PeerClient, RateGate, build_client, request_classified, response_text
+from integrations.http import (
+    DEFAULT_TIMEOUT_SECONDS,
+    DEFAULT_USER_AGENT,
+    PeerClient,
+    RateGate,
+    build_client,
+    request_classified,
+    response_text,
+)
 
 PEER = "teams"
 
@@ -27,7 +36,8 @@ class TeamsClient(PeerClient):
         self,
         *,
         peer: str = PEER,
-        timeout: float | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        user_agent: str = DEFAULT_USER_AGENT,
         rate_gate: RateGate | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -37,11 +47,12 @@ class TeamsClient(PeerClient):
             base_url="",
             headers={"Content-Type": "application/json"},
             timeout=timeout,
+            user_agent=user_agent,
             rate_gate=rate_gate,
             transport=transport,
         )
 
-    def post(self, url: str, envelope: dict) -> TeamsAnswer:
+    def post(self, url: str, envelope: dict[str, Any]) -> TeamsAnswer:
         """Post one Workflows envelope; PeerError unless Teams accepted it."""
         if not url:
             raise ValueError("no Teams webhook URL is configured")

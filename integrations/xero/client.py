@@ -295,7 +295,7 @@ def _document_body(
     line_amount_types: str,
     status: str,
     lines: Sequence[Mapping[str, Any]],
-) -> dict:
+) -> dict[str, Any]:
     if not isinstance(contact_id, str) or not _UUID.match(contact_id):
         raise ValueError(f"contact_id must be a Xero ContactID (UUID), got {contact_id!r}")
     if line_amount_types not in LINE_AMOUNT_TYPES:
@@ -355,7 +355,7 @@ def credit_note_body(
     line_amount_types: str,
     status: str,
     lines: Sequence[Mapping[str, Any]],
-) -> dict:
+) -> dict[str, Any]:
     """One sales credit note (ACCRECCREDIT) for PUT /CreditNotes. ValueError says what is wrong."""
     return _document_body(
         kind="ACCRECCREDIT",
@@ -369,7 +369,7 @@ def credit_note_body(
     )
 
 
-def allocation_body(*, invoice_id: str, amount: Decimal, date: date_type | str) -> dict:
+def allocation_body(*, invoice_id: str, amount: Decimal, date: date_type | str) -> dict[str, Any]:
     """One allocation of a credit note to an invoice, for PUT /CreditNotes/{id}/Allocations."""
     if not isinstance(invoice_id, str) or not _UUID.match(invoice_id):
         raise ValueError(f"invoice_id must be a Xero InvoiceID (UUID), got {invoice_id!r}")
@@ -573,7 +573,12 @@ class XeroClient(PeerClient):
 
     # --- invoices and credit notes -----------------------------------------------------------
     def _documents_put(
-        self, resource: str, id_field: str, documents: Sequence[dict], *, idempotency_key: str
+        self,
+        resource: str,
+        id_field: str,
+        documents: Sequence[dict[str, Any]],
+        *,
+        idempotency_key: str,
     ) -> list[InvoiceResult]:
         elements = self._put_batch(
             resource, documents, idempotency_key=idempotency_key, unitdp=True
@@ -622,7 +627,7 @@ class XeroClient(PeerClient):
         return documents
 
     def invoices_put(
-        self, invoices: Sequence[dict], *, idempotency_key: str
+        self, invoices: Sequence[dict[str, Any]], *, idempotency_key: str
     ) -> list[InvoiceResult]:
         """Create up to 50 invoices; one result per invoice, in the order given.
 
@@ -638,7 +643,7 @@ class XeroClient(PeerClient):
         return self._documents_by_reference("Invoices", "InvoiceID", references)
 
     def credit_notes_put(
-        self, credit_notes: Sequence[dict], *, idempotency_key: str
+        self, credit_notes: Sequence[dict[str, Any]], *, idempotency_key: str
     ) -> list[InvoiceResult]:
         """Create up to 50 credit notes, as `invoices_put` does (invoice_id holds the CreditNoteID)."""
         return self._documents_put(
@@ -661,7 +666,7 @@ class XeroClient(PeerClient):
         ]
 
     def credit_note_allocate(
-        self, credit_note_id: str, allocation: dict, *, idempotency_key: str
+        self, credit_note_id: str, allocation: dict[str, Any], *, idempotency_key: str
     ) -> tuple[str, ...]:
         """Allocate a credit note to an invoice; Xero's validation messages (empty: allocated)."""
         self._check_key(idempotency_key)
