@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
     path("search/", search, name="search"),
+    path("time-zone/", views.time_zone_set, name="time-zone"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("ops/", include("apps.ops.urls")),
