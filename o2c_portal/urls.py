@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
     path("search/", search, name="search"),
+    path("time-zone/", views.time_zone_set, name="time-zone"),
     path("accounts/", include("allauth.urls")),
     # Before admin.site.urls: it replaces the admin's own password-only sign-in form.
     path("admin/login/", admin_login, name="admin-login"),

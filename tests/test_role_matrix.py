@@ -141,6 +141,10 @@ MATRIX: dict[str, Route] = {
         method="POST", data=lambda: {"keys": [f"outbox_dead:{OutboxMessageFactory(dead=True).pk}"]},
     ),
     "search": Route(None,                           expect(200, 200, 200, 200, 200, 302)),
+    "time-zone": Route(
+        None,                                       expect(200, 200, 200, 200, 200, 302),
+        method="POST", data=lambda: {"time_zone": "Europe/London"},
+    ),
     "orders:list": Route("orders.view_order",       expect(200, 200, 200, 200, 403, 302)),
     "orders:detail": Route(
         "orders.view_order",                        expect(200, 200, 200, 200, 403, 302),

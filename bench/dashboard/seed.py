@@ -167,7 +167,8 @@ STATEMENTS = [
                     WHEN now() - s.shipped_at < interval '12 hours' THEN
                         CASE WHEN s.id %% 10 < 5 THEN 'draft' WHEN s.id %% 10 < 6 THEN 'approved'
                              ELSE 'posted' END
-                    ELSE CASE WHEN s.id %% 1000 < 2 THEN 'failed' WHEN s.id %% 1000 < 5 THEN 'rejected'
+                    ELSE CASE WHEN s.id %% 1000 IN (501, 502) THEN 'failed'
+                              WHEN s.id %% 1000 IN (503, 504, 505) THEN 'rejected'
                               ELSE 'posted' END
                 END AS status
             FROM orders_shipment s WHERE s.fulfillment_status = 'done'
@@ -182,14 +183,14 @@ STATEMENTS = [
             updated_at, done_at)
         SELECT 'shipbob', 'order_create', 'shipbob.order_create:' || o.shopify_id,
             jsonb_build_object('order_id', o.id), 10,
-            CASE WHEN o.status = 'ready' THEN 'pending' WHEN o.id %% 1000 = 7 THEN 'dead'
+            CASE WHEN o.status = 'ready' THEN 'pending' WHEN o.id %% 1000 = 507 THEN 'dead'
                  ELSE 'done' END,
-            CASE WHEN o.id %% 1000 = 7 THEN 8 ELSE 1 END, o.shopify_created_at,
-            CASE WHEN o.id %% 1000 = 7 THEN
+            CASE WHEN o.id %% 1000 = 507 THEN 8 ELSE 1 END, o.shopify_created_at,
+            CASE WHEN o.id %% 1000 = 507 THEN
                 'ShipBob 422: shipping_method "Next Day Saturday" is not a valid shipping method.'
                  ELSE '' END,
             'orders.order', o.id::text, o.shopify_created_at, o.shopify_created_at,
-            CASE WHEN o.status <> 'ready' AND o.id %% 1000 <> 7
+            CASE WHEN o.status <> 'ready' AND o.id %% 1000 <> 507
                 THEN o.shopify_created_at + interval '2 minutes' END
         FROM orders_order o
         WHERE o.status NOT IN ('received', 'held', 'cancelled')

@@ -199,3 +199,16 @@ def test_raw_codes_read_as_words(client, support_user):
     assert "Partially refunded" in detail
     assert "Partially refunded" in listing
     assert "partially_refunded" not in detail
+
+
+def test_a_person_sets_their_own_time_zone(client, support_user):
+    client.force_login(support_user)
+
+    response = client.post(reverse("time-zone"), {"time_zone": "Asia/Tokyo"})
+    refused = client.post(reverse("time-zone"), {"time_zone": "Mars/Olympus"})
+
+    assert response.status_code == 302
+    assert refused.status_code == 302
+    support_user.refresh_from_db()
+    assert support_user.time_zone == "Asia/Tokyo"
+    assert "Asia/Tokyo" in client.get(reverse("home")).content.decode()
