@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.orders.models import Order, PollWatermark
-from apps.orders.services import order_state_rank, order_upsert
+from apps.orders.services import POLL, order_state_rank, order_upsert
 from apps.orders.shopify_graphql import OrderStamp, order_from_graphql, order_stamp_from_graphql
 from apps.orders.shopify_payload import PayloadError
 from apps.sync.alerts import alert_clear, alert_kind_register, alert_raise
@@ -169,7 +169,7 @@ def _page_apply(
         except PayloadError as error:
             result.failed.append(f"{node.get('name') or stamp.gid}: {error}")
             continue
-        outcome = order_upsert(data=data, via="poll")
+        outcome = order_upsert(data=data, via=POLL)
         result.applied += int(outcome.applied)
         result.created += int(outcome.created)
     newest = max((s.updated_at for s in stamps), default=mark.value)

@@ -52,6 +52,10 @@ ORDER_FIELDS = (
 )
 
 
+# `via` of the reconciliation poll (webhooks pass their topic).
+POLL = "poll"
+
+
 @dataclass(frozen=True)
 class UpsertOutcome:
     order: Order
@@ -81,12 +85,15 @@ def order_upsert(*, data: OrderData, via: str, receipt_id: int | None = None) ->
                 # Another worker created it first; take its row lock and carry on as an update.
                 order = Order.objects.select_for_update().get(shopify_id=data.shopify_id)
         if not created and data.rank <= order_state_rank(order):
-            order_event(
-                order=order,
-                kind="shopify.stale",
-                message=f"Ignored an older or repeated copy from Shopify ({via})",
-                data=trace,
-            )
+            # A webhook repeat is worth a line on the timeline; the poll re-reading an order that
+            # has not changed is routine (its overlap does it every run) and would flood it.
+            if via != POLL:
+                order_event(
+                    order=order,
+                    kind="shopify.stale",
+                    message=f"Ignored an older or repeated copy from Shopify ({via})",
+                    data=trace,
+                )
             return UpsertOutcome(order=order, applied=False)
         if not created:
             for name in ORDER_FIELDS:

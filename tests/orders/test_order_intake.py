@@ -7,7 +7,7 @@ import pytest
 from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.orders.models import Hold, Order, Refund
-from apps.orders.services import order_holds_release, order_upsert, refund_record
+from apps.orders.services import POLL, order_holds_release, order_upsert, refund_record
 from apps.orders.shopify_payload import order_from_rest, refund_from_rest
 from apps.sync.models import Alert, OutboxMessage
 from tests.contracts import SHOPIFY_ORDER_FILES, shopify_payload
@@ -105,6 +105,17 @@ def test_an_older_payload_changes_nothing():
     outcome = upsert(older, via="orders/updated")
     assert not outcome.applied
     assert Order.objects.get().email == "new@example.com"
+
+
+def test_a_repeated_webhook_is_on_the_timeline_but_a_poll_of_an_unchanged_order_is_not():
+    sku_mapping("TEE-BLK-M")
+    payload = order_payload()
+    order = upsert(payload).order
+    for _ in range(3):
+        assert not upsert(payload, via=POLL).applied
+    assert not order.events.filter(kind="shopify.stale").exists()
+    assert not upsert(payload, via="orders/updated").applied
+    assert order.events.filter(kind="shopify.stale").count() == 1
 
 
 def test_a_cancellation_stops_the_order():
