@@ -83,7 +83,7 @@ STATIC_SCHEDULES: list[ScheduleDeclaration] = [
     ),
     ScheduleDeclaration(
         name="inventory.drift_report",
-        func="apps.inventory.sync.drift_report_nightly_task",
+        func="apps.inventory.drift.drift_report_nightly_task",
         schedule_type=DAILY,
         minutes=None,
     ),

@@ -7,5 +7,5 @@ class InventoryConfig(AppConfig):
     verbose_name = "SKU mapping and inventory"
 
     def ready(self) -> None:
-        # Registers the inventory outbox actions (pull, lookup, set, read).
-        from apps.inventory import sync  # noqa: F401
+        # Registers the inventory outbox actions (pull, lookup, set; read for the drift report).
+        from apps.inventory import drift, sync  # noqa: F401

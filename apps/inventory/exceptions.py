@@ -18,7 +18,7 @@ from django.urls import reverse
 from apps.inventory.models import InventorySyncState, StockLevel, VariantStock
 from apps.inventory.stock import low_stock_threshold
 from apps.sync.alerts import alert_raise, alert_resolve
-from apps.sync.models import Alert
+from apps.sync.models import Alert, OutboxMessage
 
 KINDS = (
     "inventory.drift",
@@ -156,8 +156,18 @@ def _stale_sync(now: datetime) -> list[StockException]:
         last_pull is not None and now - last_pull >= limit
     ):
         stale.append(f"no complete ShipBob pull since {_when(last_pull)}")
-    waiting = VariantStock.objects.exclude(push_key="").exists()
-    if waiting and (state.last_push_at is None or now - state.last_push_at >= limit):
+    oldest = (
+        OutboxMessage.objects.filter(
+            peer="shopify",
+            action="inventory_set",
+            status__in=(OutboxMessage.Status.PENDING, OutboxMessage.Status.IN_FLIGHT),
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    no_push = state.last_push_at is None or now - state.last_push_at >= limit
+    if oldest is not None and now - oldest >= limit and no_push:
         stale.append(
             f"pushes are waiting and none reached Shopify since {_when(state.last_push_at)}"
         )

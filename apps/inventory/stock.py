@@ -29,6 +29,8 @@ from apps.inventory.models import (
     VariantStock,
 )
 
+NOT_PULLED = "Waiting for the first complete ShipBob pull."
+
 
 @dataclass(frozen=True)
 class Component:
@@ -192,7 +194,11 @@ def stock_compute(*, now: datetime | None = None) -> list[VariantStock]:
         threshold = int(settings.INVENTORY["DRIFT_THRESHOLD"])
         drifting = row.shopify_known is not None and abs(row.drift) > threshold
         row.drift_since = (row.drift_since or now) if drifting else None
-        row.problem = unpushable_reason(mapping, components[mapping.pk], figures.missing)
+        row.problem = (
+            unpushable_reason(mapping, components[mapping.pk], figures.missing)
+            if state.pull_finished_at is not None
+            else NOT_PULLED
+        )
         rows.append(row)
     fields = [
         "fulfillable",

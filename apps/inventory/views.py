@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from apps.inventory.drift import drift_report_start
 from apps.inventory.models import DriftReport
 from apps.inventory.selectors import FILTERS, inventory_overview, variant_stock_search
-from apps.inventory.sync import drift_report_start
 from apps.web import choice, paginate, redirect_after_post, render_page
 
 VIEW = "inventory.view_variantstock"

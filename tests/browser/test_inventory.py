@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.inventory.models import SkuMapping, StockLevel, VariantStock
+from apps.inventory.models import InventorySyncState, SkuMapping, StockLevel, VariantStock
 from apps.inventory.sync import stock_refresh
 from apps.orders.models import Order
 from tests.factories import PASSWORD
@@ -44,6 +44,9 @@ def test_ops_filters_to_exceptions_and_sees_a_sell_out_eta(
             order__status=Order.Status.SUBMITTED,
             order__shopify_created_at=timezone.now() - timedelta(minutes=20),
         )
+    InventorySyncState.objects.create(
+        pk=1, pull_started_at=timezone.now(), pull_finished_at=timezone.now()
+    )
     stock_refresh()
     sign_in_as(page, ops_user.email, PASSWORD)
     page.wait_for_url(f"{live_server.url}/")

@@ -147,3 +147,19 @@ def test_a_mapping_shopify_could_not_settle_alerts_and_is_never_pushed(tee):
     stock_refresh(now=NOW)
     assert alerts("inventory.mapping_unresolved") == [("inventory.mapping_unresolved:TEE", "open")]
     assert not VariantStock.objects.exclude(push_key="").exists()
+
+
+def test_before_the_first_pull_nothing_is_missing_and_nothing_is_pushed(tee):
+    InventorySyncState.objects.update(pull_finished_at=None)
+    StockLevel.objects.all().delete()
+    rows = stock_refresh(now=NOW)
+    assert rows[0].problem == "Waiting for the first complete ShipBob pull."
+    assert not Alert.objects.filter(kind__startswith="inventory.").exists()
+
+
+def test_a_push_waiting_only_briefly_is_not_a_stale_sync(tee, settings):
+    settings.INVENTORY = {**settings.INVENTORY, "STALE_SYNC_MINUTES": 30}
+    set_fulfillable(40)  # differs from Shopify's 50: a push is queued
+    stock_refresh(now=NOW)
+    assert VariantStock.objects.exclude(push_key="").exists()
+    assert alerts("inventory.stale_sync") == []
