@@ -1,8 +1,6 @@
 """Inventory exceptions → alerts, each under a stable dedupe key; one that clears is resolved.
 
-Kinds (docs/runbook.md §6 has an entry for each): inventory.drift, inventory.negative_stock,
-inventory.unmapped_item, inventory.missing_item, inventory.mapping_unresolved,
-inventory.low_stock, inventory.sell_out, inventory.oversold, inventory.stale_sync.
+Each kind is registered below and has an entry in docs/runbook.md (section 0, details in section 7).
 """
 
 from __future__ import annotations
@@ -17,19 +15,33 @@ from django.urls import reverse
 
 from apps.inventory.models import InventorySyncState, StockLevel, VariantStock
 from apps.inventory.stock import low_stock_threshold
-from apps.sync.alerts import alert_raise, alert_resolve
+from apps.sync.alerts import alert_clear, alert_kind_register, alert_raise
 from apps.sync.models import Alert, OutboxMessage
 
-KINDS = (
-    "inventory.drift",
-    "inventory.negative_stock",
-    "inventory.unmapped_item",
-    "inventory.missing_item",
-    "inventory.mapping_unresolved",
-    "inventory.low_stock",
-    "inventory.sell_out",
-    "inventory.oversold",
-    "inventory.stale_sync",
+_KIND_SPECS = (
+    ("inventory.drift", "Shopify's stock differs from ours for too long", "warning"),
+    ("inventory.negative_stock", "The warehouse reports negative stock", "critical"),
+    ("inventory.unmapped_item", "A warehouse item no SKU mapping uses", "info"),
+    (
+        "inventory.missing_item",
+        "A mapped SKU whose warehouse item ShipBob does not report",
+        "warning",
+    ),
+    ("inventory.mapping_unresolved", "A SKU that cannot be matched to Shopify's stock", "warning"),
+    ("inventory.low_stock", "A SKU is low on stock", "warning"),
+    ("inventory.sell_out", "A SKU sells out soon at the current rate", "warning"),
+    ("inventory.oversold", "Orders accepted beyond the warehouse's stock", "critical"),
+    ("inventory.stale_sync", "Inventory sync has stopped", "critical"),
+)
+KINDS = tuple(
+    alert_kind_register(
+        name,
+        title=title,
+        severity=severity,
+        resolves="by itself, at the next stock check that finds the exception gone",
+        auto_resolves=True,
+    ).name
+    for name, title, severity in _KIND_SPECS
 )
 
 
@@ -203,7 +215,7 @@ def stock_exceptions_check(*, rows: list[VariantStock], now: datetime) -> list[S
         if alert.dedupe_key in current:
             open_keys.add(alert.dedupe_key)
         else:
-            alert_resolve(alert=alert, user=None)
+            alert_clear(dedupe_key=alert.dedupe_key, reason="the stock check no longer finds it")
     for key, exception in current.items():
         if key in open_keys:
             continue

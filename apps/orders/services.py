@@ -347,6 +347,8 @@ HOLD_ALERT_GROUPS = {
     Hold.Reason.AMBIGUOUS_SKU: "{count} SKU(s) mapped twice; orders using them are held",
     Hold.Reason.NO_SKU: "{count} line(s) without SKU; their orders are held",
     Hold.Reason.NO_SHIPPING_ADDRESS: "{count} order(s) without a shipping address are held",
+    Hold.Reason.NO_QUANTITY: "{count} order(s) with no line quantity are held",
+    Hold.Reason.UNMAPPED_TAX: "{count} order(s) with a tax line not mapped to Xero are held",
 }
 for _reason, _label in HOLD_ALERT_GROUPS.items():
     alert_kind_register(

@@ -53,6 +53,18 @@ alert_kind_register(
     severity="warning",
     resolves="by a person, once the customer is looked after",
 )
+alert_kind_register(
+    "shipment.cancelled",
+    title="The warehouse cancelled a parcel of an open order",
+    severity="warning",
+    resolves="by a person, once the order is re-sent or cancelled and the customer told",
+)
+alert_kind_register(
+    "shipment.voided",
+    title="A parcel recorded as shipped never shipped",
+    severity="critical",
+    resolves="by a person, once Shopify's fulfillment and the invoice are put right",
+)
 
 PEER = "shipbob"
 LANE_ORDERS = 10
