@@ -180,13 +180,15 @@ def holds_release_for_mapping(version: MappingVersion) -> list[Order]:
             Exists(fixable), status=Order.Status.HELD
         ):
             order_resolve(order=order, actor=None)
+            # Audited for each order whose hold the mapping cleared; `result` says whether the
+            # order is free or still held for something else.
+            audit_record(
+                actor=None,
+                actor_label="system:mapping",
+                verb=verbs.ORDER_HOLD_AUTO_RELEASED,
+                target=order,
+                data={"mapping_version": version.pk, "result": order.status},
+            )
             if order.status != Order.Status.HELD:
-                audit_record(
-                    actor=None,
-                    actor_label="system:mapping",
-                    verb=verbs.ORDER_HOLD_AUTO_RELEASED,
-                    target=order,
-                    data={"mapping_version": version.pk, "result": order.status},
-                )
                 released.append(order)
     return released

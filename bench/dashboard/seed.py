@@ -97,12 +97,12 @@ STATEMENTS = [
         """
         INSERT INTO orders_orderline (id, order_id, shopify_id, sku, variant_id, product_id, title,
             variant_title, quantity, fulfillable_quantity, price, total_discount, requires_shipping,
-            gift_card, taxable)
+            gift_card, taxable, handling, handling_reason)
         SELECT o.id * 2 + k, o.id, 8000000000 + o.id * 2 + k,
             CASE WHEN o.status = 'held' AND k = 0 THEN 'UNMAPPED-' || (o.id %% 50)
                  ELSE 'SKU-' || (o.id %% 400) END,
             6000000 + o.id %% 400, 7000 + o.id %% 400, 'Ceramic mug', '', 1, 0, 20.00, 0, true,
-            false, true
+            false, true, '', ''
         FROM orders_order o CROSS JOIN generate_series(0, 1) AS k
         WHERE k = 0 OR o.id %% 3 = 0
         """,
@@ -110,10 +110,11 @@ STATEMENTS = [
     (
         "holds",
         """
-        INSERT INTO orders_hold (order_id, line_id, reason, detail, sku, variant_id, created_at)
+        INSERT INTO orders_hold (order_id, line_id, reason, detail, sku, variant_id, created_at,
+            release_note)
         SELECT o.id, o.id * 2, 'unknown_sku',
             'Line 1: SKU UNMAPPED-' || (o.id %% 50) || ' is not in the mapping table.',
-            'UNMAPPED-' || (o.id %% 50), 6000000 + o.id %% 400, o.shopify_created_at
+            'UNMAPPED-' || (o.id %% 50), 6000000 + o.id %% 400, o.shopify_created_at, ''
         FROM orders_order o WHERE o.status = 'held'
         """,
     ),
@@ -143,7 +144,7 @@ STATEMENTS = [
             line_amount_types, subtotal, total_tax, total, expected_total, variance,
             mapping_version, contact_number, contact_name, contact_email, invoice_date, due_date,
             approved_by_id, approved_at, reject_reason, xero_invoice_id, xero_total, posted_at,
-            post_error, reconciliation, reconciled_at, created_at, updated_at)
+            post_error, reconciliation, reconciled_at, created_at, updated_at, void_reason)
         SELECT d.id, d.id, d.order_id, 'SHIP-' || (3000000 + d.id), d.status, 'GBP', 'Exclusive',
             44.95, 8.00, 52.95, 52.95, 0, 1, (700000 + d.id %% 250000)::text, 'Ada Lovelace',
             'customer' || (d.id %% 250000) || '@example.com', d.created::date, d.created::date,
@@ -160,7 +161,7 @@ STATEMENTS = [
                  ELSE 'unchecked' END,
             CASE WHEN d.status = 'posted' AND now() - d.created > interval '1 day'
                 THEN d.created + interval '1 day' END,
-            d.created, d.created + interval '2 hours'
+            d.created, d.created + interval '2 hours', ''
         FROM (
             SELECT s.id, s.order_id, s.shipped_at AS created,
                 CASE
@@ -268,11 +269,11 @@ STATEMENTS = [
         """
         INSERT INTO support_replydraft (ticket_id, status, instruction, model_reply, body, intent,
             cited_policy_ids, facts_used, proposed_actions, needs_human_reason, flags,
-            flags_acknowledged, prompt_version, prompt_system, prompt_user, context_snapshot,
+            claims, version, prompt_version, prompt_system, prompt_user, context_snapshot,
             model, deployment, raw_output, error, approved_by_id, approved_at, reject_reason,
             sent_at, send_result, created_at, updated_at)
         SELECT t.id, d.status, '', 'It shipped today.', 'It shipped today.', 'where_is_my_order',
-            '[]', '[]', '[]', '', '[]', '[]', 'v1', '', '', '{}', 'gpt-4o-mini', 'gpt-4o-mini', '',
+            '[]', '[]', '[]', '', '[]', '[]', 1, 'v1', '', '', '{}', 'gpt-4o-mini', 'gpt-4o-mini', '',
             CASE WHEN d.status = 'failed' THEN 'The model did not answer within 20 s.' ELSE '' END,
             CASE WHEN d.status = 'sent' THEN %(approver)s END,
             CASE WHEN d.status = 'sent' THEN t.created_at + interval '1 hour' END, '',

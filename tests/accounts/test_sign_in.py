@@ -34,7 +34,7 @@ def test_a_user_without_approving_rights_signs_in_with_email_and_password(client
     response = sign_in(client, "outsider@example.com")
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("ops:dashboard")  # Ops land on their dashboard
+    assert response["Location"] == reverse("home")  # no role: the home page
     assert client.get(reverse("home")).status_code == 200
 
 

@@ -11,7 +11,7 @@ from apps.audit import verbs
 ROOT = Path(__file__).resolve().parent.parent.parent
 FORM = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
 # Past participles that do not end in "-ed"; add one here when a verb needs it.
-IRREGULAR_PAST = {"sent", "reread"}
+IRREGULAR_PAST = {"sent", "reread", "overridden"}
 
 CONSTANTS = {name: value for name, value in vars(verbs).items() if name.isupper()}
 

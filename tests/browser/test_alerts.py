@@ -28,7 +28,7 @@ def test_ops_follows_a_cards_runbook_link_to_the_right_entry(
     pump_run("teams", once=True)
 
     sign_in_as(page, ops_user.email, PASSWORD)
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url("**/ops/")  # Ops land on the dashboard
     page.goto("/sandbox/teams/")
     card = page.get_by_test_id("teams-card").first
     card.get_by_text("1 SKU(s) unmapped; orders using them are held: NEW-SKU-1").wait_for()

@@ -3,6 +3,7 @@ import html
 import pytest
 from django.urls import reverse
 
+from apps.audit import verbs
 from apps.audit.models import AuditEvent
 from apps.ops.models import ExceptionTriage
 from apps.ops.selectors import ExceptionFilters, exception_counts, exception_keys
@@ -76,7 +77,7 @@ def test_the_dry_run_lists_the_request_and_changes_nothing(client, ops_user):
     assert f'value="outbox_dead:{message.pk}"' in page
     message.refresh_from_db()
     assert message.status == OutboxMessage.Status.DEAD
-    assert not AuditEvent.objects.filter(verb="outbox.replay").exists()
+    assert not AuditEvent.objects.filter(verb=verbs.OUTBOX_REPLAYED).exists()
 
 
 def test_retry_puts_dead_messages_back_and_is_audited(client, ops_user):
@@ -91,7 +92,7 @@ def test_retry_puts_dead_messages_back_and_is_audited(client, ops_user):
     assert response["HX-Trigger"] == "exceptions-changed"
     message.refresh_from_db()
     assert message.status == OutboxMessage.Status.PENDING
-    assert AuditEvent.objects.filter(verb="outbox.replay", target_id=str(message.pk)).exists()
+    assert AuditEvent.objects.filter(verb=verbs.OUTBOX_REPLAYED, target_id=str(message.pk)).exists()
 
 
 def test_select_all_matching_a_filter_acts_on_every_match_and_only_those(client, ops_user):

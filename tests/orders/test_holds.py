@@ -129,7 +129,8 @@ def test_saving_the_mapping_releases_orders_held_only_for_it_and_resolves_its_al
         ),
         via="test",
     ).order
-    alert = Alert.objects.get(dedupe_key="sku.unmapped:NEW-HAT")
+    alert = Alert.objects.get(dedupe_key="order.hold.unknown_sku")
+    assert alert.subjects == ["NEW-HAT"]
     assert alert.status == Alert.Status.OPEN
     mapping_save(
         actor=admin_user,

@@ -91,9 +91,8 @@ def test_an_order_whose_lines_are_all_zero_quantity_is_stored_and_held():
     assert hold.reason == Hold.Reason.NO_QUANTITY
     assert order.lines.count() == 2
     assert not OutboxMessage.objects.filter(action="order_create").exists()
-    assert Alert.objects.get(kind="order.hold.no_quantity").dedupe_key == (
-        f"order.no_quantity:{order.shopify_id}"
-    )
+    alert = Alert.objects.get(kind="order.hold.no_quantity")
+    assert (alert.dedupe_key, alert.subjects) == ("order.hold.no_quantity", [f"order {order.name}"])
 
 
 def test_an_older_payload_changes_nothing():
