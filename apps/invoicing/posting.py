@@ -7,7 +7,10 @@ its References up, so nothing is created twice even if the Idempotency-Key has e
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -23,7 +26,9 @@ from apps.sync.models import OutboxMessage
 from apps.sync.outbox import Failed, Sent, outbox_action, outbox_enqueue
 from integrations.http import PeerError
 from integrations.xero.client import (
+    InvoiceResult,
     XeroClient,
+    XeroInvoice,
     allocation_body,
     contact_body,
     credit_note_body,
@@ -191,14 +196,25 @@ def _post_dead(message: OutboxMessage, error: PeerError) -> None:
     draft.save(update_fields=["status", "post_error", "updated_at"])
 
 
-@outbox_action(PEER, "invoice_post", batch_size=BATCH, on_done=_posted, on_dead=_post_dead)
-def xero_invoice_post(messages: list[OutboxMessage]) -> list:
-    drafts = {
-        d.pk: d
-        for d in InvoiceDraft.objects.prefetch_related("lines").filter(
-            pk__in=[m.payload["draft_id"] for m in messages]
-        )
-    }
+@dataclass(frozen=True)
+class _Documents:
+    """How one kind of approved draft reaches Xero: the model, the result's id key, the batch's
+    name (in its idempotency key), the Reference lookup, the batch PUT and the body of one."""
+
+    model: type[InvoiceDraft] | type[CreditNoteDraft]
+    id_key: str
+    batch: str
+    lookup: Callable[[XeroClient, list[str]], list[XeroInvoice]]
+    put: Callable[[XeroClient, list[dict], str], list[InvoiceResult]]
+    body: Callable[[Any, str], dict]
+
+
+def _drafts_post(messages: list[OutboxMessage], documents: _Documents) -> list:
+    """Approved drafts → one Xero batch PUT, contacts first; a retry or replay looks each
+    Reference up before sending, so a draft that reached Xero is never created twice."""
+    drafts = documents.model.objects.prefetch_related("lines").in_bulk(
+        [m.payload["draft_id"] for m in messages]
+    )
     outcomes: dict[int, object] = {}
     sendable = []
     for message in messages:
@@ -213,15 +229,15 @@ def xero_invoice_post(messages: list[OutboxMessage]) -> list:
             # Any earlier attempt (a retry, or a replay after a failure) may have reached Xero.
             if any(message.attempts > 1 or message.last_error for message, _ in sendable):
                 existing = {
-                    inv.reference: inv
-                    for inv in client.invoices_by_reference([d.reference for _, d in sendable])
+                    document.reference: document
+                    for document in documents.lookup(client, [d.reference for _, d in sendable])
                 }
                 for message, draft in list(sendable):
                     found = existing.get(draft.reference)
                     if found:
                         outcomes[message.pk] = Sent(
                             result={
-                                "invoice_id": found.invoice_id,
+                                documents.id_key: found.invoice_id,
                                 "total": str(found.total),
                                 "found": True,
                             }
@@ -239,9 +255,8 @@ def xero_invoice_post(messages: list[OutboxMessage]) -> list:
                         )
                         sendable.remove((message, draft))
             if sendable:
-                bodies = [_invoice(d, contacts[d.contact_number]) for _, d in sendable]
-                key = _batch_key("invoices", bodies)
-                results = client.invoices_put(bodies, idempotency_key=key)
+                bodies = [documents.body(d, contacts[d.contact_number]) for _, d in sendable]
+                results = documents.put(client, bodies, _batch_key(documents.batch, bodies))
                 for (message, _draft), result in zip(sendable, results, strict=True):
                     if result.has_errors:
                         outcomes[message.pk] = Failed(
@@ -252,7 +267,7 @@ def xero_invoice_post(messages: list[OutboxMessage]) -> list:
                     else:
                         outcomes[message.pk] = Sent(
                             result={
-                                "invoice_id": result.invoice_id,
+                                documents.id_key: result.invoice_id,
                                 "total": str(result.total),
                                 "status": result.status,
                             }
@@ -261,6 +276,21 @@ def xero_invoice_post(messages: list[OutboxMessage]) -> list:
             _limits_record(client)
             client.close()
     return [outcomes[message.pk] for message in messages]
+
+
+INVOICES = _Documents(
+    model=InvoiceDraft,
+    id_key="invoice_id",
+    batch="invoices",
+    lookup=lambda client, references: client.invoices_by_reference(references),
+    put=lambda client, bodies, key: client.invoices_put(bodies, idempotency_key=key),
+    body=_invoice,
+)
+
+
+@outbox_action(PEER, "invoice_post", batch_size=BATCH, on_done=_posted, on_dead=_post_dead)
+def xero_invoice_post(messages: list[OutboxMessage]) -> list:
+    return _drafts_post(messages, INVOICES)
 
 
 # --- Credit notes -------------------------------------------------------------------------------
@@ -318,68 +348,22 @@ def _credit_note(draft: CreditNoteDraft, contact_id: str) -> dict:
     )
 
 
+CREDIT_NOTES = _Documents(
+    model=CreditNoteDraft,
+    id_key="credit_note_id",
+    batch="credit-notes",
+    lookup=lambda client, references: client.credit_notes_by_reference(references),
+    put=lambda client, bodies, key: client.credit_notes_put(bodies, idempotency_key=key),
+    body=_credit_note,
+)
+
+
 @outbox_action(
     PEER, "credit_note_post", batch_size=BATCH, on_done=_credit_posted, on_dead=_credit_post_dead
 )
 def xero_credit_note_post(messages: list[OutboxMessage]) -> list:
     """Approved credit notes → Xero's CreditNotes, 50 a call, looked up by Reference on a retry."""
-    drafts = CreditNoteDraft.objects.prefetch_related("lines").in_bulk(
-        [m.payload["draft_id"] for m in messages]
-    )
-    outcomes: dict[int, object] = {}
-    sendable = []
-    for message in messages:
-        draft = drafts[message.payload["draft_id"]]
-        if draft.status not in UNSENT or draft.approved_by_id is None:
-            outcomes[message.pk] = Sent(result={"skipped": draft.status})
-        else:
-            sendable.append((message, draft))
-    if sendable:
-        client = xero_client()
-        try:
-            if any(message.attempts > 1 or message.last_error for message, _ in sendable):
-                existing = {
-                    note.reference: note
-                    for note in client.credit_notes_by_reference([d.reference for _, d in sendable])
-                }
-                for message, draft in list(sendable):
-                    found = existing.get(draft.reference)
-                    if found:
-                        outcomes[message.pk] = Sent(
-                            result={"credit_note_id": found.invoice_id, "total": str(found.total)}
-                        )
-                        sendable.remove((message, draft))
-            if sendable:
-                contacts, refused = _contacts_ensure(client, [d for _, d in sendable])
-                for message, draft in list(sendable):
-                    if draft.contact_number not in contacts:
-                        words = refused.get(draft.contact_number) or "Xero did not create it"
-                        outcomes[message.pk] = Failed(
-                            error=PeerError(
-                                PEER, f"contact {draft.contact_number}: {words}", retryable=False
-                            )
-                        )
-                        sendable.remove((message, draft))
-            if sendable:
-                bodies = [_credit_note(d, contacts[d.contact_number]) for _, d in sendable]
-                results = client.credit_notes_put(
-                    bodies, idempotency_key=_batch_key("credit-notes", bodies)
-                )
-                for (message, _draft), result in zip(sendable, results, strict=True):
-                    if result.has_errors:
-                        outcomes[message.pk] = Failed(
-                            error=PeerError(
-                                PEER, "; ".join(result.errors) or "Xero refused it", retryable=False
-                            )
-                        )
-                    else:
-                        outcomes[message.pk] = Sent(
-                            result={"credit_note_id": result.invoice_id, "total": str(result.total)}
-                        )
-        finally:
-            _limits_record(client)
-            client.close()
-    return [outcomes[message.pk] for message in messages]
+    return _drafts_post(messages, CREDIT_NOTES)
 
 
 @transaction.atomic
